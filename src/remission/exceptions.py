@@ -88,7 +88,8 @@ class GradingInputError(InputError):
 
 
 class KineticsInputError(InputError):
-    """A kinetic profile cannot be analysed as given (unsorted days, negative values, too few points)."""
+    """A kinetic profile cannot be analysed as given (unsorted days, negative values, too few
+    points)."""
 
 
 class RemissionWarning(UserWarning):
@@ -98,3 +99,7 @@ class RemissionWarning(UserWarning):
 class PrecisionWarning(RemissionWarning):
     """An interval or date was computed from partial dates and is only known within a range."""
 
+
+class KineticsWarning(RemissionWarning):
+    """A kinetic figure was computed but rests on thin data (few points, extrapolation, a fit
+    parameter at its bound or not identifiable)."""

@@ -1,0 +1,240 @@
+"""The Python API: what the CLI and the web app call, and what a script imports.
+
+Every operation a user can run (validate, import, list, show, history, export, summary, demo)
+is one function here over a :class:`~remission.store.Store`; the faces only parse arguments and
+print. Imports are all-or-nothing per call: every file is read and validated first, and only when
+all of them are sound are they saved, in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter
+
+from remission.casefile import (
+    Document,
+    LoadedFile,
+    document_from_data,
+    dump_document,
+    load_file,
+    load_files,
+)
+from remission.exceptions import CaseFileError, CaseNotFoundError, Problem
+from remission.model import Case, CaseSummary, CohortAggregate, CohortSummary
+from remission.rules.summary import summarize, summarize_cohort
+from remission.store import ListRow, RecordIn, SaveResult, Store, StoredRecord, VersionInfo
+
+__all__ = [
+    "ImportOutcome",
+    "ImportReport",
+    "current_user",
+    "document_schema",
+    "export_document",
+    "get_document",
+    "history",
+    "import_documents",
+    "import_files",
+    "list_documents",
+    "record_for",
+    "summarize_document",
+    "summary_table_csv",
+    "validate_files",
+]
+
+Summary = CaseSummary | CohortSummary
+
+
+def current_user() -> str:
+    """Who is saving: ``REMISSION_USER`` if set, else the operating-system user."""
+    env = os.environ.get("REMISSION_USER")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def summarize_document(doc: Document) -> Summary:
+    """The flat summary of a Case (CaseSummary) or of a cohort aggregate (CohortSummary)."""
+    return summarize(doc) if isinstance(doc, Case) else summarize_cohort(doc)
+
+
+def record_for(doc: Document) -> RecordIn:
+    """The store record of a validated document: the document and its summary as JSON."""
+    summary = summarize_document(doc).model_dump(mode="json", by_alias=True)
+    return RecordIn(
+        id=doc.id,
+        kind=doc.kind,
+        document=doc.model_dump(mode="json", by_alias=True, exclude_none=True),
+        summary=summary,
+        status=doc.status,
+    )
+
+
+def validate_files(paths: Iterable[str | Path]) -> list[LoadedFile]:
+    """Read and validate case files; :class:`CaseFileError` lists every problem of every file."""
+    return load_files(paths)
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    id: str
+    source: str
+    version: int
+    action: Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    outcomes: list[ImportOutcome]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {"created": 0, "updated": 0, "unchanged": 0}
+        for o in self.outcomes:
+            out[o.action] += 1
+        return out
+
+
+def import_documents(
+    store: Store,
+    documents: Sequence[tuple[str, Document]],
+    *,
+    author: str | None = None,
+    reason: str = "import",
+) -> ImportReport:
+    """Save already-validated documents (labelled by their source) in one transaction."""
+    records = [record_for(doc) for _, doc in documents]
+    existing = store.existing(r.id for r in records)
+    results: list[SaveResult] = store.save_many(records, author=author or current_user(), reason=reason)
+    outcomes = []
+    for (source, _), res in zip(documents, results, strict=True):
+        action: Literal["created", "updated", "unchanged"] = (
+            "unchanged" if res.unchanged else ("updated" if res.id in existing else "created")
+        )
+        outcomes.append(ImportOutcome(res.id, source, res.version, action))
+    return ImportReport(outcomes)
+
+
+def import_files(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    author: str | None = None,
+    reason: str = "import",
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Validate every file, then save them all in one transaction (or nothing at all).
+
+    ``progress`` is called with the number of files read so far (for a progress bar).
+    """
+    loaded: list[LoadedFile] = []
+    problems: list[Problem] = []
+    for n, path in enumerate(paths, 1):
+        try:
+            loaded.append(load_file(path))
+        except CaseFileError as exc:
+            problems.extend(exc.problems)
+        if progress is not None:
+            progress(n)
+    if problems:
+        raise CaseFileError(problems)
+    seen: dict[str, str] = {}
+    for item in loaded:
+        if item.document.id in seen:
+            problems.append(
+                Problem(f"case id {item.document.id!r} is also used by {seen[item.document.id]}",
+                        str(item.path), None, "id")
+            )
+        seen.setdefault(item.document.id, str(item.path))
+    if problems:
+        from remission.exceptions import DuplicateIdError
+
+        raise DuplicateIdError(problems)
+    return import_documents(
+        store, [(str(i.path), i.document) for i in loaded], author=author, reason=reason
+    )
+
+
+def get_document(store: Store, doc_id: str, version: int | None = None) -> tuple[Document, StoredRecord]:
+    """A stored document (validated again against the current schema) and its record."""
+    record = store.get(doc_id, version)
+    doc = document_from_data(record.document, where=f"{doc_id} (version {record.version})")
+    return doc, record
+
+
+def export_document(store: Store, doc_id: str, version: int | None = None) -> str:
+    """YAML of a stored document that re-imports to an identical document."""
+    doc, _ = get_document(store, doc_id, version)
+    return dump_document(doc)
+
+
+def history(store: Store, doc_id: str) -> list[VersionInfo]:
+    """Every version of a document, oldest first."""
+    versions = store.history(doc_id)
+    if not versions:
+        raise CaseNotFoundError(f"no case with id {doc_id!r} in the store")
+    return versions
+
+
+def list_documents(
+    store: Store,
+    *,
+    kind: Literal["case", "cohort"] | None = None,
+    status: Literal["final", "draft"] | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ListRow]:
+    """Current state of stored documents, with their summaries (no documents are read)."""
+    return store.list(kind, status=status, search=search, limit=limit, offset=offset)
+
+
+_DocumentUnion = Annotated[Case | CohortAggregate, Field(discriminator="kind")]
+
+
+def document_schema(kind: Literal["case", "cohort", "all"] = "all") -> dict[str, Any]:
+    """JSON Schema generated from the model (never written by hand)."""
+    if kind == "case":
+        schema = Case.model_json_schema(by_alias=True)
+    elif kind == "cohort":
+        schema = CohortAggregate.model_json_schema(by_alias=True)
+    else:
+        schema = TypeAdapter(_DocumentUnion).json_schema(by_alias=True)
+    schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
+    schema.setdefault("title", "remission document" if kind == "all" else schema.get("title"))
+    return schema
+
+
+def summary_table_csv(rows: Sequence[tuple[str, CaseSummary]]) -> str:
+    """CaseSummary rows as CSV (lists joined with ';', index therapies as 'class:agent')."""
+    fields = list(CaseSummary.model_fields)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["id", *fields])
+    for doc_id, summary in rows:
+        data = summary.model_dump(mode="json", by_alias=True)
+        out = [doc_id]
+        for f in fields:
+            value = data[f]
+            if f == "index_therapies":
+                value = ";".join(f"{t['class']}:{t.get('agent') or t.get('target') or ''}" for t in value)
+            elif isinstance(value, list):
+                value = ";".join(str(v) for v in value)
+            out.append("" if value is None else str(value))
+        writer.writerow(out)
+    return buf.getvalue()
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    return json.loads(summary.model_dump_json(by_alias=True))

@@ -1,0 +1,69 @@
+"""Shared pieces of the command line: the store option, error printing, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from remission.exceptions import InputError, RemissionError
+from remission.store import Store, default_url
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="REMISSION_DB",
+        help="Database URL (sqlite:///file.sqlite, postgresql+psycopg://user@host/db) or a "
+        "SQLite file path. Default: REMISSION_DB, else a SQLite file in your data folder.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def fail(error: RemissionError) -> None:
+    """Print an error for a person and exit with status 1."""
+    if isinstance(error, InputError):
+        n = len(error.problems)
+        err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} found; nothing was stored.",
+                  highlight=False)
+        for problem in error.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+    else:
+        err.print("error: " + str(error), style="red", markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+def handles_errors(func: F) -> F:
+    """Turn remission's own errors into a message on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RemissionError as exc:
+            fail(exc)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def open_store(db: str | None) -> Iterator[Store]:
+    with Store(db or default_url()) as store:
+        yield store
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,335 @@
+"""Case commands: validate, import, list, show, history, export, summary, schema, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from remission import api
+from remission.casefile import Document, load_file
+from remission.cli._common import DbOption, JsonOption, err, handles_errors, open_store, out, print_json
+from remission.exceptions import InputError
+from remission.model import Case, CaseSummary
+from remission.model.events import event_time
+
+Files = Annotated[list[Path], typer.Argument(help="Case files (YAML).", show_default=False)]
+
+
+def _progress(total: int) -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=total < 50 or not err.is_terminal,
+    )
+
+
+@handles_errors
+def validate(files: Files, json_out: JsonOption = False) -> None:
+    """Check case files without storing anything; every problem is listed with file and line."""
+    loaded = api.validate_files(files)
+    if json_out:
+        print_json([{"file": str(i.path), "id": i.document.id, "kind": i.document.kind, "valid": True}
+                    for i in loaded])
+        return
+    for item in loaded:
+        out.print(f"[green]ok[/] {item.path} ({item.document.kind} {item.document.id!r})", highlight=False)
+
+
+@handles_errors
+def import_(
+    files: Files,
+    db: DbOption = None,
+    author: Annotated[str | None, typer.Option(help="Who is importing (default: REMISSION_USER or your login).")] = None,
+    reason: Annotated[str, typer.Option(help="Why, kept with each new version.")] = "import",
+    json_out: JsonOption = False,
+) -> None:
+    """Import case files: all are validated first; either all are stored, or none."""
+    with open_store(db) as store, _progress(len(files)) as bar:
+        task = bar.add_task("reading case files", total=len(files))
+        report = api.import_files(
+            store, files, author=author, reason=reason,
+            progress=lambda n: bar.update(task, completed=n),
+        )
+    if json_out:
+        print_json([o.__dict__ for o in report.outcomes])
+        return
+    c = report.counts
+    for o in report.outcomes:
+        if o.action != "unchanged" or len(report.outcomes) <= 20:
+            out.print(f"{o.action:9} {o.id} (version {o.version}) from {o.source}", highlight=False)
+    out.print(f"imported {len(report.outcomes)} file(s): {c['created']} new, {c['updated']} updated, "
+              f"{c['unchanged']} unchanged", highlight=False)
+
+
+def _yesno(value: object) -> str:
+    if value is None:
+        return "-"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
+@handles_errors
+def list_(
+    db: DbOption = None,
+    kind: Annotated[str | None, typer.Option(help="case or cohort")] = None,
+    status: Annotated[str | None, typer.Option(help="final or draft")] = None,
+    search: Annotated[str | None, typer.Option(help="Text to look for in the id.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    json_out: JsonOption = False,
+) -> None:
+    """List stored cases with their summaries."""
+    if kind not in (None, "case", "cohort"):
+        raise InputError(f"--kind must be 'case' or 'cohort', not {kind!r}")
+    if status not in (None, "final", "draft"):
+        raise InputError(f"--status must be 'final' or 'draft', not {status!r}")
+    with open_store(db) as store:
+        rows = api.list_documents(store, kind=kind, status=status, search=search,  # type: ignore[arg-type]
+                                  limit=limit, offset=offset)
+    if json_out:
+        print_json([{"id": r.id, "kind": r.kind, "status": r.status, "version": r.version,
+                     "updated_at": r.updated_at.isoformat(), "summary": r.summary} for r in rows])
+        return
+    table = Table("id", "kind", "v", "age", "sex", "Ph+", "relapses", "index therapy", "response",
+                  "CRS", "ICANS", "alive", title=f"{len(rows)} document(s)")
+    for r in rows:
+        s = r.summary
+        if r.kind == "cohort":
+            table.add_row(r.id, "cohort", str(r.version), _yesno(s.get("median_age_years")),
+                          "", "", "", f"n={s.get('n_patients')}", f"CR {_yesno(s.get('n_complete_response'))}",
+                          _yesno(s.get("n_crs_any")), _yesno(s.get("n_icans_any")), "")
+            continue
+        therapies = ", ".join(
+            f"{t['class']}" + (f" {t['agent']}" if t.get("agent") else "") for t in s.get("index_therapies", [])
+        )
+        table.add_row(
+            r.id + (" (draft)" if r.status == "draft" else ""), r.kind, str(r.version),
+            _yesno(s.get("age_years")), _yesno(s.get("sex")), _yesno(s.get("ph_positive")),
+            _yesno(s.get("relapse_count")), therapies or "-", _yesno(s.get("response")),
+            _yesno(s.get("crs_max_grade")), _yesno(s.get("icans_max_grade")),
+            _yesno(s.get("alive_at_last_follow_up")),
+        )
+    out.print(table)
+
+
+def _describe_time(doc: Case, ev: object) -> str:
+    t = event_time(ev)  # type: ignore[arg-type]
+    return "-" if t is None else str(t)
+
+
+def _show_case(doc: Case, summary: CaseSummary) -> None:
+    p, d = doc.patient, doc.diagnosis
+    out.print(f"[bold]{doc.id}[/] ({doc.status})", highlight=False)
+    if doc.source and doc.source.citation:
+        out.print(f"source: {doc.source.citation.strip()}", markup=False, highlight=False)
+    age = f"{p.age.value:g} {p.age.unit} at {p.age.at}" if p.age else "age not stated"
+    out.print(f"patient: {p.sex or 'sex not stated'}, {age}", highlight=False)
+    bits = [d.disease]
+    if d.ph_positive is not None:
+        bits.append("Ph+" if d.ph_positive else "Ph-")
+    if d.bcr_abl1_transcript:
+        bits.append(d.bcr_abl1_transcript)
+    out.print(f"diagnosis: {' '.join(bits)}, {d.date or 'date not stated'}", highlight=False)
+    table = Table("id", "type", "when", "what", title="timeline")
+    for ev in doc.timeline:
+        what = ""
+        if ev.type == "therapy":
+            what = ", ".join(ev.agents) or ""
+            if ev.protocol:
+                what = f"{ev.protocol} {what}".strip()
+            if ev.courses:
+                what += f" ({ev.courses} courses)"
+        elif ev.type == "relapse":
+            what = ", ".join(ev.sites) or "sites not stated"
+            if ev.number:
+                what = f"#{ev.number}: {what}"
+        elif ev.type == "car_t_infusion":
+            what = " ".join(x for x in (ev.product if ev.product != "investigational" else "",
+                                       ev.target or "", ev.cell_source or "") if x)
+        elif ev.type == "hsct":
+            what = " ".join(x for x in (ev.kind, ev.donor_type or "") if x)
+        elif ev.type == "disease_assessment":
+            what = f"response {ev.response}" if ev.response else ""
+        elif ev.type == "toxicity":
+            what = ev.syndrome.upper() + (f" grade {ev.grade.grade} ({ev.grade.scale})" if ev.grade else "")
+        elif ev.type == "follow_up":
+            what = ("alive" if ev.alive else "dead") + f", {ev.disease_status}"
+        elif ev.type == "death":
+            what = f"cause: {ev.cause}"
+        table.add_row(ev.id, ev.type.replace("_", " "), _describe_time(doc, ev), what)
+    out.print(table)
+    _print_summary(summary)
+
+
+def _print_summary(summary: object) -> None:
+    table = Table("field", "value", title="summary")
+    for key, value in summary.model_dump(mode="json", by_alias=True).items():  # type: ignore[attr-defined]
+        if key == "index_therapies":
+            value = "; ".join(
+                " ".join(str(v) for k, v in t.items() if v not in (None, [], "")) for t in value
+            )
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        table.add_row(key, _yesno(value) if value != "" else "-")
+    out.print(table)
+
+
+@handles_errors
+def show(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    db: DbOption = None,
+    version: Annotated[int | None, typer.Option(min=1, help="A past version.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Show one stored case: patient, diagnosis, timeline and summary."""
+    with open_store(db) as store:
+        doc, record = api.get_document(store, case_id, version)
+    if json_out:
+        print_json({"id": record.id, "version": record.version, "current_version": record.current_version,
+                    "author": record.author, "saved_at": record.created_at.isoformat(),
+                    "document": record.document, "summary": record.summary})
+        return
+    out.print(f"version {record.version} of {record.current_version}, saved by {record.author} "
+              f"at {record.created_at:%Y-%m-%d %H:%M} UTC ({record.reason})", highlight=False)
+    summary = api.summarize_document(doc)
+    if isinstance(doc, Case):
+        assert isinstance(summary, CaseSummary)
+        _show_case(doc, summary)
+    else:
+        out.print(f"[bold]{doc.id}[/]: cohort of {doc.n_patients}", highlight=False)
+        _print_summary(summary)
+
+
+@handles_errors
+def history(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Every saved version of a case: who, when, why."""
+    with open_store(db) as store:
+        versions = api.history(store, case_id)
+    if json_out:
+        print_json([{"version": v.version, "status": v.status, "author": v.author, "reason": v.reason,
+                     "saved_at": v.created_at.isoformat(), "content_hash": v.content_hash} for v in versions])
+        return
+    table = Table("version", "saved at (UTC)", "by", "why", "status", title=f"history of {case_id}")
+    for v in versions:
+        table.add_row(str(v.version), f"{v.created_at:%Y-%m-%d %H:%M:%S}", v.author, v.reason, v.status)
+    out.print(table)
+
+
+@handles_errors
+def export(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    db: DbOption = None,
+    version: Annotated[int | None, typer.Option(min=1)] = None,
+    output: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Export a stored case as YAML that re-imports to an identical case."""
+    with open_store(db) as store:
+        text = api.export_document(store, case_id, version)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}", highlight=False)
+
+
+@handles_errors
+def summary(
+    targets: Annotated[list[str], typer.Argument(help="Case ids in the store, or case files.")],
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """The flat CaseSummary row of a stored case or of a case file."""
+    docs: list[Document] = []
+    pending_ids = []
+    for target in targets:
+        path = Path(target)
+        if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
+            docs.append(load_file(path).document)
+        else:
+            pending_ids.append(target)
+    if pending_ids:
+        with open_store(db) as store:
+            for doc_id in pending_ids:
+                docs.append(api.get_document(store, doc_id)[0])
+    summaries = [api.summarize_document(d) for d in docs]
+    if json_out:
+        payload = [{"id": d.id, "kind": d.kind, "summary": api.summary_json(s)} for d, s in zip(docs, summaries, strict=True)]
+        print_json(payload[0] if len(payload) == 1 else payload)
+        return
+    for d, s in zip(docs, summaries, strict=True):
+        out.print(f"[bold]{d.id}[/]", highlight=False)
+        _print_summary(s)
+
+
+@handles_errors
+def schema(
+    kind: Annotated[str, typer.Option(help="case, cohort or all")] = "all",
+) -> None:
+    """Print the JSON Schema of case files, generated from the model."""
+    if kind not in ("case", "cohort", "all"):
+        raise InputError(f"--kind must be case, cohort or all, not {kind!r}")
+    print_json(api.document_schema(kind))  # type: ignore[arg-type]
+
+
+@handles_errors
+def demo(
+    db: Annotated[str | None, typer.Option("--db", help="Database URL; default: a SQLite file in --out.")] = None,
+    output: Annotated[Path, typer.Option("--out", help="Folder for the demo outputs.")] = Path("out/demo"),
+    json_out: JsonOption = False,
+) -> None:
+    """Load the bundled seed cases and write summaries and exports; prints where they are."""
+    from remission.demo import run_demo
+
+    output.mkdir(parents=True, exist_ok=True)
+    url = db or f"sqlite:///{(output / 'remission-demo.sqlite').resolve()}"
+    with open_store(url) as store:
+        result = run_demo(store, output)
+    if json_out:
+        print_json({"store": result.store_url, "files": {k: str(v) for k, v in result.files.items()},
+                    "imported": [o.__dict__ for o in result.report.outcomes]})
+        return
+    c = result.report.counts
+    out.print(f"[bold]remission demo[/]: {len(result.report.outcomes)} bundled documents "
+              f"({c['created']} new, {c['updated']} updated, {c['unchanged']} unchanged)", highlight=False)
+    table = Table("case", "age", "Ph+", "relapses", "EM sites", "index therapy", "response", "CRS", "ICANS",
+                  "bridged", "follow-up (mo)", title="derived case summaries")
+    for doc_id, s in result.summaries:
+        table.add_row(doc_id, _yesno(s.age_years), _yesno(s.ph_positive), _yesno(s.relapse_count),
+                      ", ".join(s.extramedullary_sites) or "-",
+                      ", ".join(f"{t.therapy_class} {t.target or ''} {t.cell_source or ''}".strip()
+                                for t in s.index_therapies) or "-",
+                      _yesno(s.response), _yesno(s.crs_max_grade), _yesno(s.icans_max_grade),
+                      _yesno(s.bridged_to_hsct), _yesno(s.follow_up_months))
+    out.print(table)
+    out.print(f"store: {result.store_url}", highlight=False)
+    for label, path in result.files.items():
+        out.print(f"{label}: {path}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+    app.command("import")(import_)
+    app.command("list")(list_)
+    app.command("show")(show)
+    app.command("history")(history)
+    app.command("export")(export)
+    app.command("summary")(summary)
+    app.command("schema")(schema)
+    app.command("demo")(demo)
+
+
