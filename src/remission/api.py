@@ -28,7 +28,7 @@ from remission.casefile import (
     load_file,
     load_files,
 )
-from remission.exceptions import CaseFileError, CaseNotFoundError, Problem
+from remission.exceptions import CaseFileError, CaseNotFoundError, DuplicateIdError, Problem
 from remission.model import Case, CaseSummary, CohortAggregate, CohortSummary
 from remission.rules.summary import summarize, summarize_cohort
 from remission.store import ListRow, RecordIn, SaveResult, Store, StoredRecord, VersionInfo
@@ -106,6 +106,22 @@ class ImportReport:
         return out
 
 
+def _save_records(
+    store: Store, records: Sequence[tuple[str, RecordIn]], *, author: str | None, reason: str
+) -> ImportReport:
+    existing = store.existing(r.id for _, r in records)
+    results: list[SaveResult] = store.save_many(
+        [r for _, r in records], author=author or current_user(), reason=reason
+    )
+    outcomes = []
+    for (source, _), res in zip(records, results, strict=True):
+        action: Literal["created", "updated", "unchanged"] = (
+            "unchanged" if res.unchanged else ("updated" if res.id in existing else "created")
+        )
+        outcomes.append(ImportOutcome(res.id, source, res.version, action))
+    return ImportReport(outcomes)
+
+
 def import_documents(
     store: Store,
     documents: Sequence[tuple[str, Document]],
@@ -114,16 +130,46 @@ def import_documents(
     reason: str = "import",
 ) -> ImportReport:
     """Save already-validated documents (labelled by their source) in one transaction."""
-    records = [record_for(doc) for _, doc in documents]
-    existing = store.existing(r.id for r in records)
-    results: list[SaveResult] = store.save_many(records, author=author or current_user(), reason=reason)
-    outcomes = []
-    for (source, _), res in zip(documents, results, strict=True):
-        action: Literal["created", "updated", "unchanged"] = (
-            "unchanged" if res.unchanged else ("updated" if res.id in existing else "created")
-        )
-        outcomes.append(ImportOutcome(res.id, source, res.version, action))
-    return ImportReport(outcomes)
+    return _save_records(store, [(src, record_for(doc)) for src, doc in documents], author=author, reason=reason)
+
+
+#: Below this many files an import runs in one process; above, files are parsed and validated
+#: in parallel worker processes (YAML parsing and validation are CPU-bound).
+PARALLEL_THRESHOLD = 200
+
+
+def _prepare(path: str | Path) -> tuple[str, RecordIn | None, list[Problem]]:
+    """Read, validate and summarise one file (runs in a worker process for large imports)."""
+    try:
+        doc = load_file(path).document
+    except CaseFileError as exc:
+        return str(path), None, exc.problems
+    return str(path), record_for(doc), []
+
+
+def _prepare_all(
+    paths: Sequence[str | Path], workers: int | None, progress: Callable[[int], None] | None
+) -> list[tuple[str, RecordIn | None, list[Problem]]]:
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if len(paths) >= PARALLEL_THRESHOLD else 1
+    results: list[tuple[str, RecordIn | None, list[Problem]]] = []
+    if workers <= 1:
+        for n, path in enumerate(paths, 1):
+            results.append(_prepare(path))
+            if progress is not None:
+                progress(n)
+        return results
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    chunk = max(16, min(256, len(paths) // (workers * 8) or 1))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for n, item in enumerate(pool.map(_prepare, paths, chunksize=chunk), 1):
+            results.append(item)
+            if progress is not None and (n % 50 == 0 or n == len(paths)):
+                progress(n)
+    return results
 
 
 def import_files(
@@ -133,37 +179,29 @@ def import_files(
     author: str | None = None,
     reason: str = "import",
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
     """Validate every file, then save them all in one transaction (or nothing at all).
 
     ``progress`` is called with the number of files read so far (for a progress bar).
+    ``workers``: processes used to read and validate; default one per core for large imports.
     """
-    loaded: list[LoadedFile] = []
-    problems: list[Problem] = []
-    for n, path in enumerate(paths, 1):
-        try:
-            loaded.append(load_file(path))
-        except CaseFileError as exc:
-            problems.extend(exc.problems)
-        if progress is not None:
-            progress(n)
+    prepared = _prepare_all(list(paths), workers, progress)
+    problems = [p for _, _, probs in prepared for p in probs]
     if problems:
         raise CaseFileError(problems)
     seen: dict[str, str] = {}
-    for item in loaded:
-        if item.document.id in seen:
+    for source, record, _ in prepared:
+        assert record is not None
+        if record.id in seen:
             problems.append(
-                Problem(f"case id {item.document.id!r} is also used by {seen[item.document.id]}",
-                        str(item.path), None, "id")
+                Problem(f"case id {record.id!r} is also used by {seen[record.id]}", source, None, "id")
             )
-        seen.setdefault(item.document.id, str(item.path))
+        seen.setdefault(record.id, source)
     if problems:
-        from remission.exceptions import DuplicateIdError
-
         raise DuplicateIdError(problems)
-    return import_documents(
-        store, [(str(i.path), i.document) for i in loaded], author=author, reason=reason
-    )
+    records = [(source, record) for source, record, _ in prepared if record is not None]
+    return _save_records(store, records, author=author, reason=reason)
 
 
 def get_document(store: Store, doc_id: str, version: int | None = None) -> tuple[Document, StoredRecord]:

@@ -13,6 +13,7 @@ byte.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -72,20 +73,26 @@ class _DuplicateKey(yaml.MarkedYAMLError):
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
+    """Build a mapping in one pass, refusing a key that appears twice."""
+    if not isinstance(node, yaml.MappingNode):
+        raise _DuplicateKey(None, None, f"expected a block of fields, found {node.id}", node.start_mark)
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    lines: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, typing.Hashable):
             raise _DuplicateKey(None, None, "a mapping key must be plain text", key_node.start_mark)
-        if key in seen:
+        if key in mapping:
             raise _DuplicateKey(
                 None,
                 None,
-                f"the key {key!r} appears twice in the same block (first on line {seen[key] + 1})",
+                f"the key {key!r} appears twice in the same block (first on line {lines[key] + 1})",
                 key_node.start_mark,
             )
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        lines[key] = key_node.start_mark.line
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
 
 
 for _loader in (_StrictLoader, _FastStrictLoader):
@@ -110,7 +117,27 @@ def _decode(raw: bytes, where: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]+", re.MULTILINE)
+
+
+def _refuse_aliases(text: str, where: str) -> None:
+    """Anchors and aliases (&name / *name) are refused: a few lines could expand to gigabytes."""
+    if "*" not in text or not _ALIAS.search(text):
+        return
+    try:
+        for event in yaml.parse(text, Loader=_CLoaderBase):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise CaseFileError(
+                    Problem("YAML anchors and aliases (&name, *name) are not allowed in case files; "
+                            "write the values out", where, line)
+                )
+    except yaml.YAMLError:
+        return  # the parse proper reports it
+
+
 def _yaml_load(text: str, where: str) -> Any:
+    _refuse_aliases(text, where)
     try:
         return yaml.load(text, Loader=_FastStrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:

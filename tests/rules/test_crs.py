@@ -38,7 +38,9 @@ def o2(device: str, flow: float | None = None) -> dict[str, Any]:
 def test_fever_of_38_0_alone_is_grade_1() -> None:
     r = crs(temperature_c=38.0)
     assert r.grade == 1
-    assert r.drivers == ["fever 38.0 °C (≥ 38.0 °C), no other cause, no hypotension or hypoxia → grade 1"]
+    assert r.drivers == [
+        "fever 38.0 °C (≥ 38.0 °C), no other cause, no hypotension or hypoxia → grade 1"
+    ]
     assert r.scale == "ASTCT 2019"
 
 
@@ -352,13 +354,17 @@ def test_escalating_the_oxygen_device_never_lowers_the_grade(
 
     def on(k: int) -> CRSAssessment:
         f = None if LADDER[k] == "none" else flow
-        return a.model_copy(update={"oxygen": a.oxygen.model_copy(update={"device": LADDER[k], "flow_l_min": f})})
+        return a.model_copy(
+            update={"oxygen": a.oxygen.model_copy(update={"device": LADDER[k], "flow_l_min": f})}
+        )
 
     assert grade_crs(on(hi)).grade >= grade_crs(on(lo)).grade  # type: ignore[operator]
 
 
 @given(st.sampled_from(LADDER[1:]), flows, flows)
-def test_more_flow_never_lowers_the_hypoxia_tier(device: str, f1: float | None, f2: float | None) -> None:
+def test_more_flow_never_lowers_the_hypoxia_tier(
+    device: str, f1: float | None, f2: float | None
+) -> None:
     if f1 is None or f2 is None:
         return
     lo, hi = sorted((f1, f2))
@@ -371,7 +377,9 @@ def test_hypotension_then_fluids_then_pressors_never_lowers(a: CRSAssessment) ->
         a.model_copy(update={"hypotension": False, "fluids_only": False, "vasopressors": []}),
         a.model_copy(update={"hypotension": True, "fluids_only": False, "vasopressors": []}),
         a.model_copy(update={"hypotension": True, "vasopressors": ["norepinephrine"]}),
-        a.model_copy(update={"hypotension": True, "vasopressors": ["norepinephrine", "epinephrine"]}),
+        a.model_copy(
+            update={"hypotension": True, "vasopressors": ["norepinephrine", "epinephrine"]}
+        ),
     ]
     grades = [grade_crs(s).grade for s in steps]
     assert grades == sorted(grades)  # type: ignore[type-var]

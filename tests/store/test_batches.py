@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+import threading
+import time
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from remission.exceptions import DuplicateIdError, StoreError, VersionConflictError
-from remission.store import RecordIn, Store
+from remission.store import RecordIn, SaveResult, Store
+from remission.store.schema import records
 
 from .conftest import MakeRecord
 
@@ -192,3 +195,57 @@ def test_a_batch_can_edit_many_existing_records_at_once(
     assert [(r.version, r.unchanged) for r in results] == [(2, False)] * 5
     assert [r.summary["age_years"] for r in store.list()] == [50, 51, 52, 53, 54]
     assert [store.get(f"pt-{i}", 1).summary["age_years"] for i in range(5)] == [0, 1, 2, 3, 4]
+
+
+def _wait_until_a_lock_is_awaited(store: Store) -> None:
+    deadline = time.monotonic() + 20
+    with store.engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+            if waiting.scalar_one():
+                return
+            watcher.rollback()
+            time.sleep(0.02)
+    raise AssertionError("the second save never waited for the first writer")
+
+
+@pytest.mark.postgres
+def test_two_writers_creating_the_same_id_at_once_conflict(
+    pg_database_url: str, make_record: MakeRecord
+) -> None:
+    """Another writer's uncommitted new record: our save waits, then is refused, not merged."""
+    with Store(pg_database_url) as store:
+        other = store.engine.connect()
+        other_transaction = other.begin()
+        other.execute(
+            records.insert().values(
+                id="pt-001",
+                kind="case",
+                status="final",
+                current_version=1,
+                content_hash="0" * 64,
+                created_at=datetime.now(UTC),
+                updated_at=datetime.now(UTC),
+                summary={},
+                search_text="pt-001",
+            )
+        )
+        outcome: list[BaseException | SaveResult] = []
+
+        def save() -> None:
+            try:
+                outcome.append(store.save(make_record("pt-001"), author="b", reason="r"))
+            except BaseException as e:
+                outcome.append(e)
+
+        writer = threading.Thread(target=save)
+        writer.start()
+        _wait_until_a_lock_is_awaited(store)
+        other_transaction.commit()
+        other.close()
+        writer.join(timeout=30)
+
+        (result,) = outcome
+        assert isinstance(result, VersionConflictError)
+        assert "at the same moment" in str(result)
+        assert store.count() == 1

@@ -19,9 +19,10 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from remission.cli import cases
+    from remission.cli import cases, grade
 
     cases.register(app)
+    grade.register(app)
 
 
 def main() -> None:

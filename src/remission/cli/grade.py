@@ -140,7 +140,8 @@ def grade_command(
         raise typer.Exit(1) from None
     if as_json:
         payload = [r.model_dump(mode="json") for r in results]
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        # ASCII escapes ("\u2192" for the arrow) keep the JSON valid on any console encoding.
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     Console(file=sys.stdout).print(_table(results))
 

@@ -52,6 +52,10 @@ _IDX = {n: i for i, n in enumerate(PARAMETER_NAMES)}
 _Z95 = 1.959963984540054
 _LOG_2PI = math.log(2.0 * math.pi)
 MIN_QUANTIFIED = 3
+# optimiser settings: tolerance, evaluations per screening start and for the final run
+_TOL = 1e-8
+_SCREEN_NFEV = 40
+_MAX_NFEV = 400
 
 
 @dataclass(frozen=True)
@@ -423,22 +427,26 @@ def fit_stein(
 
     lo_f, hi_f = lo[free], hi[free]
 
-    def solve(x0: FloatArray) -> Any:
+    def solve(x0: FloatArray, max_nfev: int = _MAX_NFEV) -> Any:
         x0 = np.clip(x0[free], lo_f + 1e-9, hi_f - 1e-9)
         return least_squares(prob.residuals, x0, jac=prob.jacobian, bounds=(lo_f, hi_f),
-                             method="trf", xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=300)
+                             method="trf", xtol=_TOL, ftol=_TOL, gtol=_TOL, max_nfev=max_nfev)
 
     fixed_mask = np.zeros(_P, dtype=bool)
     fixed_mask[[_IDX[n] for n in fixed]] = True
 
     def solve_best(starts: list[FloatArray]) -> Any:
+        """Short runs from every start, then the best one run to convergence."""
         best = None
         for s0 in starts:
             s = s0.copy()
             s[fixed_mask] = x_fixed[fixed_mask]
-            r = solve(s)
+            r = solve(s, _SCREEN_NFEV)
             if best is None or r.cost < best.cost - 1e-12:
                 best = r
+        assert best is not None
+        if best.status == 0:
+            best = solve(prob.full(best.x))
         return best
 
     starts = _starts(t_q, ly_q, n_starts)
@@ -453,7 +461,7 @@ def fit_stein(
                                       bounds=(math.log(1e-3), math.log(10.0)), method="bounded",
                                       options={"xatol": 1e-5})
                 new_sigma = max(math.exp(float(opt.x)), 1e-3)
-                changed = abs(math.log(new_sigma / prob.sigma)) > 1e-4
+                changed = abs(math.log(new_sigma / prob.sigma)) > 1e-3
                 prob.sigma = new_sigma
                 res = solve(prob.full(res.x))
                 if not changed:
@@ -471,6 +479,8 @@ def fit_stein(
         x = prob.full(res.x)
 
     params = SteinParams.from_array(np.exp(x))
+    if fixed:
+        params = params.replace(**{n: float(v) for n, v in fixed.items()})
     converged = bool(res.status > 0)
     if not converged:
         notes.append(f"optimiser did not converge: {res.message}")
@@ -496,7 +506,7 @@ def fit_stein(
     unident: list[str] = []
     bound_names: list[str] = []
     for i, name in enumerate(PARAMETER_NAMES):
-        val = float(np.exp(x[i]))
+        val = float(getattr(params, name))
         unit = profile.unit if name == "cmax" and profile.unit else (
             "level" if name == "cmax" else {"foldx": "-", "tmax": "day", "alpha": "1/day",
                                             "fb": "-", "beta": "1/day"}[name])

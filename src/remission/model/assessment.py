@@ -40,6 +40,7 @@ from remission.exceptions import GradingInputError, Problem
 __all__ = [
     "CAPD_ITEMS",
     "CONSCIOUSNESS_LEVELS",
+    "ICANS_DOMAIN_PHRASES",
     "ICANS_DOMAIN_TERMS",
     "ICANS_RECORDED_FINDINGS",
     "ICE_ITEM_MAXIMA",
@@ -188,11 +189,14 @@ ICANS_RECORDED_FINDINGS: dict[str, tuple[str, ...]] = {
 }
 
 #: Words that name a *grading* ICANS domain. They are refused in ``other_findings`` (where they
-#: would be silently ignored) and the user is sent to the field that grades them.
+#: would be silently ignored) and the user is sent to the field that grades them. A term matches
+#: the start of a word ("oedema" in "cerebral oedema", not "angioedema"; "coma", not "glaucoma");
+#: terms in ``ICANS_DOMAIN_PHRASES`` match the text with spaces and punctuation removed.
 ICANS_DOMAIN_TERMS: dict[str, str] = {
     "seizure": "seizure",
-    "convulsion": "seizure",
-    "epilep": "seizure",
+    "convulsi": "seizure",
+    "nonconvulsi": "seizure",
+    "epilepticus": "seizure",
     "edema": "icp_edema",
     "oedema": "icp_edema",
     "papill": "icp_edema",
@@ -201,17 +205,21 @@ ICANS_DOMAIN_TERMS: dict[str, str] = {
     "decorticat": "icp_edema",
     "cushing": "icp_edema",
     "abducens": "icp_edema",
-    "cn6": "icp_edema",
-    "cnvi": "icp_edema",
-    "sixthnerve": "icp_edema",
     "hemiparesis": "motor",
     "paraparesis": "motor",
-    "hemiplegia": "motor",
-    "paraplegia": "motor",
+    "hemiplegi": "motor",
+    "paraplegi": "motor",
     "coma": "consciousness",
     "stupor": "consciousness",
     "unarousable": "consciousness",
     "obtunded": "consciousness",
+}
+ICANS_DOMAIN_PHRASES: dict[str, str] = {
+    "cn6": "icp_edema",
+    "cnvi": "icp_edema",
+    "sixthnerve": "icp_edema",
+    "cranialnervevi": "icp_edema",
+    "cranialnerve6": "icp_edema",
 }
 
 #: ICE items (ASTCT 2019, ICE score table) and the most points each can give; total 10.
@@ -262,7 +270,12 @@ _DOMAIN_VALUES: dict[str, tuple[str, ...]] = {
 
 
 def _did_you_mean(value: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    options = list(choices)
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+    if not close and len(value) >= 3:
+        # "flow" -> "flow_l_min", "temperature" -> "temperature_c"
+        starts = [o for o in options if o.lower().startswith(value.lower())]
+        close = starts if len(starts) == 1 else []
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -309,12 +322,17 @@ def _other_finding(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _custom(f"expected a finding as text (e.g. tremor), got {value!r}")
     key = _key(value)
-    for term, target in ICANS_DOMAIN_TERMS.items():
-        if term in key:
-            raise _custom(
-                f"{value.strip()!r} grades ICANS: record it in '{target}' (allowed values: "
-                f"{', '.join(_DOMAIN_VALUES[target])}), not in other_findings"
-            )
+    words = re.findall(r"[a-z0-9]+", value.lower())
+    hits = [
+        *(t for term, t in ICANS_DOMAIN_TERMS.items() if any(w.startswith(term) for w in words)),
+        *(t for term, t in ICANS_DOMAIN_PHRASES.items() if term in key),
+    ]
+    if hits:
+        target = hits[0]
+        raise _custom(
+            f"{value.strip()!r} grades ICANS: record it in '{target}' (allowed values: "
+            f"{', '.join(_DOMAIN_VALUES[target])}), not in other_findings"
+        )
     canonical = _FINDING_INDEX.get(key)
     if canonical is not None:
         return canonical

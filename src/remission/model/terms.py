@@ -81,7 +81,9 @@ GradeScale = Literal[
 
 _SCALE_SYNONYMS = {
     "astct": "ASTCT 2019", "astct2019": "ASTCT 2019", "asbmt": "ASTCT 2019", "astctconsensus": "ASTCT 2019",
-    "lee": "Lee 2014", "lee2014": "Lee 2014", "nci": "Lee 2014", "nci2014": "Lee 2014",
+    "lee": "Lee 2014", "lee2014": "Lee 2014", "nci2014": "Lee 2014", "nciconsensus": "Lee 2014",
+    "lee2019": "ASTCT 2019", "astct2018": "ASTCT 2019", "mdanderson": "CARTOX",
+    "pennchop": "Penn", "upennchop": "Penn",
     "penn": "Penn", "upenn": "Penn", "chop": "Penn", "penngrading": "Penn",
     "cartox": "CARTOX", "mdacc": "CARTOX", "cres": "CRES", "mskcc": "MSKCC",
     "ctcae4": "CTCAE v4.03", "ctcaev4": "CTCAE v4.03", "ctcaev403": "CTCAE v4.03", "ctcae403": "CTCAE v4.03",

@@ -174,7 +174,12 @@ class CRSFacts(_Strict):
                 f"vasopressor_count is {self.vasopressor_count} but vasopressor_agents name "
                 f"{len(counted)} vasopressors other than vasopressin"
             )
-        any_pressor = bool(counted) or vasopressin or bool(self.high_dose_vasopressor)
+        any_pressor = (
+            bool(counted)
+            or vasopressin
+            or bool(self.vasopressor_count)
+            or bool(self.high_dose_vasopressor)
+        )
         if self.hypotension is False and any_pressor:
             raise ValueError("hypotension is false but vasopressors are stated")
         if self.high_dose_vasopressor and self.vasopressor_count == 0 and not vasopressin:
@@ -272,7 +277,9 @@ class Translation(_Strict):
     """The ASTCT 2019 equivalent of a stated grade.
 
     ``grade`` is set only when ``determinate``; ``possible`` lists the ASTCT grades the stated
-    grade and facts still allow (one when determinate); ``reason`` says why in words.
+    grade and facts still allow (one when determinate). When the facts go beyond what the
+    stated grade allows, the translation is not determinate, ``possible`` lists what the facts
+    alone allow and ``reason`` says to check the source.
     """
 
     grade: int | None = Field(ge=0, le=5)

@@ -193,16 +193,17 @@ class Store:
             if len(ids) == 1
             else f"could not save the batch of {len(ids)} records to the store {self._shown}"
         )
-        try:
-            with database_errors(what, self._shown), self._engine.connect() as connection:
-                connection.execution_options(sqlite_begin="IMMEDIATE")
-                with connection.begin():
-                    return self._write(connection, prepared, author, reason, expected, now)
-        except sa_exc.IntegrityError as e:  # only a concurrent writer can get us here
-            raise VersionConflictError(
-                f"{what}: another save of the same record(s) happened at the same moment; "
-                f"nothing was saved, try again ({reason_of(e)})"
-            ) from e
+        with database_errors(what, self._shown):
+            try:
+                with self._engine.connect() as connection:
+                    connection.execution_options(sqlite_begin="IMMEDIATE")
+                    with connection.begin():
+                        return self._write(connection, prepared, author, reason, expected, now)
+            except sa_exc.IntegrityError as e:  # only a concurrent writer can get us here
+                raise VersionConflictError(
+                    f"{what}: another save of the same record(s) happened at the same moment; "
+                    f"nothing was saved, try again ({reason_of(e)})"
+                ) from e
 
     def _write(
         self,
