@@ -130,7 +130,9 @@ def import_documents(
     reason: str = "import",
 ) -> ImportReport:
     """Save already-validated documents (labelled by their source) in one transaction."""
-    return _save_records(store, [(src, record_for(doc)) for src, doc in documents], author=author, reason=reason)
+    return _save_records(
+        store, [(src, record_for(doc)) for src, doc in documents], author=author, reason=reason
+    )
 
 
 #: Below this many files an import runs in one process; above, files are parsed and validated
@@ -195,7 +197,9 @@ def import_files(
         assert record is not None
         if record.id in seen:
             problems.append(
-                Problem(f"case id {record.id!r} is also used by {seen[record.id]}", source, None, "id")
+                Problem(
+                    f"case id {record.id!r} is also used by {seen[record.id]}", source, None, "id"
+                )
             )
         seen.setdefault(record.id, source)
     if problems:
@@ -204,7 +208,9 @@ def import_files(
     return _save_records(store, records, author=author, reason=reason)
 
 
-def get_document(store: Store, doc_id: str, version: int | None = None) -> tuple[Document, StoredRecord]:
+def get_document(
+    store: Store, doc_id: str, version: int | None = None
+) -> tuple[Document, StoredRecord]:
     """A stored document (validated again against the current schema) and its record."""
     record = store.get(doc_id, version)
     doc = document_from_data(record.document, where=f"{doc_id} (version {record.version})")
@@ -266,7 +272,9 @@ def summary_table_csv(rows: Sequence[tuple[str, CaseSummary]]) -> str:
         for f in fields:
             value = data[f]
             if f == "index_therapies":
-                value = ";".join(f"{t['class']}:{t.get('agent') or t.get('target') or ''}" for t in value)
+                value = ";".join(
+                    f"{t['class']}:{t.get('agent') or t.get('target') or ''}" for t in value
+                )
             elif isinstance(value, list):
                 value = ";".join(str(v) for v in value)
             out.append("" if value is None else str(value))

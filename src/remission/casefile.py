@@ -41,7 +41,7 @@ __all__ = [
 
 #: Case files larger than this are refused before parsing (a full course with daily assessments
 #: and dense observation series is well under 1 MB).
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 5_000_000
 
 Document = Case | CohortAggregate
 
@@ -61,7 +61,7 @@ _StrictLoader.yaml_implicit_resolvers = {
 _CLoaderBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _FastStrictLoader(_CLoaderBase):  # type: ignore[misc,valid-type]
+class _FastStrictLoader(_CLoaderBase):
     """The same rules on the C parser, for speed on large imports."""
 
 
@@ -75,7 +75,9 @@ class _DuplicateKey(yaml.MarkedYAMLError):
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     """Build a mapping in one pass, refusing a key that appears twice."""
     if not isinstance(node, yaml.MappingNode):
-        raise _DuplicateKey(None, None, f"expected a block of fields, found {node.id}", node.start_mark)
+        raise _DuplicateKey(
+            None, None, f"expected a block of fields, found {node.id}", node.start_mark
+        )
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     lines: dict[Any, int] = {}
@@ -100,8 +102,12 @@ for _loader in (_StrictLoader, _FastStrictLoader):
 
 
 def _decode(raw: bytes, where: str) -> str:
-    if b"\x00" in raw[:8192]:
-        raise CaseFileError(Problem("this is a binary file, not a YAML case file", where))
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw[:nul].count(b"\n") + 1
+        raise CaseFileError(
+            Problem("this is a binary file, not a YAML case file (it contains a NUL byte)", where, line)
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -129,8 +135,12 @@ def _refuse_aliases(text: str, where: str) -> None:
             if isinstance(event, yaml.AliasEvent):
                 line = event.start_mark.line + 1 if event.start_mark else None
                 raise CaseFileError(
-                    Problem("YAML anchors and aliases (&name, *name) are not allowed in case files; "
-                            "write the values out", where, line)
+                    Problem(
+                        "YAML anchors and aliases (&name, *name) are not allowed in case files; "
+                        "write the values out",
+                        where,
+                        line,
+                    )
                 )
     except yaml.YAMLError:
         return  # the parse proper reports it
@@ -139,7 +149,7 @@ def _refuse_aliases(text: str, where: str) -> None:
 def _yaml_load(text: str, where: str) -> Any:
     _refuse_aliases(text, where)
     try:
-        return yaml.load(text, Loader=_FastStrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_FastStrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -156,11 +166,20 @@ def _yaml_load(text: str, where: str) -> Any:
 # --- locating problems ---------------------------------------------------------------------------
 
 
-def _node_line(text: str, loc: Sequence[str | int]) -> int | None:
-    """The 1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+def _compose(text: str) -> yaml.Node | None:
     try:
-        node = yaml.compose(text, Loader=_StrictLoader)  # noqa: S506
-    except yaml.YAMLError:
+        return yaml.compose(text, Loader=_StrictLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
+def _node_line(text: str | yaml.Node | None, loc: Sequence[str | int]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (or of its nearest existing parent).
+
+    ``text`` may be the composed node tree, so that many problems of one file cost one parse.
+    """
+    node = _compose(text) if isinstance(text, str) else text
+    if node is None:
         return None
     best = node.start_mark.line + 1 if node is not None else None
     for part in loc:
@@ -228,6 +247,10 @@ def _display_path(loc: Sequence[str | int], data: Any) -> str:
     out = ""
     node = data
     for part in loc:
+        if isinstance(part, int) and isinstance(node, dict):
+            out += f".{part}" if out else str(part)  # a key YAML read as a number
+            node = None
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
             if isinstance(node, list) and 0 <= part < len(node):
@@ -263,7 +286,7 @@ _FRIENDLY = {
 }
 
 
-def _message(err: dict[str, Any], root: type[BaseModel]) -> str:
+def _message(err: Any, root: type[BaseModel]) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     loc = err["loc"]
@@ -279,17 +302,23 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> str:
         elif known:
             msg += f"; known fields here: {', '.join(known)}"
         return msg
+    if "Keys should be strings" in str(err.get("msg", "")):
+        return "a field name must be text; quote it (a bare 1 or yes is read as a number or true/false)"
     if kind == "literal_error":
         return f"{err['input']!r} is not allowed; use one of: {ctx.get('expected', '')}"
     if kind == "union_tag_invalid":
         return (
-            f"{ctx.get('tag')!r} is not an event type; use one of: "
-            f"{', '.join(sorted(EVENT_TYPES))}"
+            f"{ctx.get('tag')!r} is not an event type; use one of: {', '.join(sorted(EVENT_TYPES))}"
         )
     if kind == "union_tag_not_found":
         return f"needs a '{ctx.get('discriminator', 'type').strip(chr(39))}' ({', '.join(sorted(EVENT_TYPES))})"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        sym = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
+        sym = {
+            "greater_than_equal": ">=",
+            "greater_than": ">",
+            "less_than_equal": "<=",
+            "less_than": "<",
+        }[kind]
         bound = next(iter(ctx.values()), "")
         return f"{err['input']!r} is out of range: it must be {sym} {bound}"
     if kind == "string_pattern_mismatch":
@@ -318,10 +347,15 @@ def _parse_path(path: str) -> tuple[str | int, ...]:
     return tuple(out)
 
 
-def _problems(exc: ValidationError, data: Any, text: str | None, where: str, root: type[BaseModel]) -> list[Problem]:
+def _problems(
+    exc: ValidationError, data: Any, text: str | None, where: str, root: type[BaseModel]
+) -> list[Problem]:
     problems: list[Problem] = []
     errors = exc.errors(include_url=False)
-    item_failed = {tuple(e["loc"][:-1]) for e in errors if e["loc"] and isinstance(e["loc"][-1], int)}
+    item_failed = {
+        tuple(e["loc"][:-1]) for e in errors if e["loc"] and isinstance(e["loc"][-1], int)
+    }
+    tree = _compose(text) if text is not None else None
     for err in errors:
         if err["type"] == "too_short" and tuple(err["loc"]) in item_failed:
             continue  # an item failed validation; "must not be empty" would only confuse
@@ -330,11 +364,11 @@ def _problems(exc: ValidationError, data: Any, text: str | None, where: str, roo
             base = tuple(err["loc"])
             for path, msg in error_obj.problems:
                 loc = base + _parse_path(path)
-                line = _node_line(text, loc) if text is not None else None
+                line = _node_line(tree, loc)
                 problems.append(Problem(msg, where, line, _display_path(loc, data)))
             continue
         loc = tuple(err["loc"])
-        line = _node_line(text, loc) if text is not None else None
+        line = _node_line(tree, loc)
         problems.append(Problem(_message(err, root), where, line, _display_path(loc, data)))
     return problems
 
@@ -347,7 +381,11 @@ def document_from_data(data: Any, where: str = "<input>", text: str | None = Non
     if not isinstance(data, dict):
         got = "empty" if data is None else f"a {type(data).__name__}"
         raise CaseFileError(
-            Problem(f"a case file must be a block of fields (id, patient, timeline, ...); this is {got}", where, 1)
+            Problem(
+                f"a case file must be a block of fields (id, patient, timeline, ...); this is {got}",
+                where,
+                1,
+            )
         )
     kind = data.get("kind", "case")
     model: type[BaseModel]
@@ -357,10 +395,15 @@ def document_from_data(data: Any, where: str = "<input>", text: str | None = Non
         model = CohortAggregate
     else:
         raise CaseFileError(
-            Problem(f"kind {kind!r} is not known; use 'case' or 'cohort'", where, _node_line(text, ("kind",)) if text else None, "kind")
+            Problem(
+                f"kind {kind!r} is not known; use 'case' or 'cohort'",
+                where,
+                _node_line(text, ("kind",)) if text else None,
+                "kind",
+            )
         )
     try:
-        return model.model_validate(data)  # type: ignore[return-value]
+        return model.model_validate(data)
     except ValidationError as exc:
         raise CaseFileError(_problems(exc, data, text, where, model)) from None
     except RecursionError:
@@ -379,6 +422,14 @@ class LoadedFile:
     text: str
 
 
+def _size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1e6:.1f} MB"
+    if n >= 1000:
+        return f"{n / 1e3:.1f} kB"
+    return f"{n} bytes"
+
+
 def load_file(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> LoadedFile:
     """Read, parse and validate one case file; :class:`CaseFileError` on any problem."""
     p = Path(path)
@@ -389,7 +440,10 @@ def load_file(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> LoadedFil
             raise CaseFileError(Problem("this is a folder, not a case file", where))
         if size > max_bytes:
             raise CaseFileError(
-                Problem(f"the file is {size / 1e6:.1f} MB; case files are limited to {max_bytes / 1e6:.0f} MB", where)
+                Problem(
+                    f"the file is {_size(size)}; case files are limited to {_size(max_bytes)}",
+                    where,
+                )
             )
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -420,8 +474,12 @@ def load_files(paths: Iterable[str | Path], *, max_bytes: int = MAX_FILE_BYTES) 
         doc_id = item.document.id
         if doc_id in seen:
             dup.append(
-                Problem(f"case id {doc_id!r} is also used by {seen[doc_id]}", str(item.path),
-                        _node_line(item.text, ("id",)), "id")
+                Problem(
+                    f"case id {doc_id!r} is also used by {seen[doc_id]}",
+                    str(item.path),
+                    _node_line(item.text, ("id",)),
+                    "id",
+                )
             )
         else:
             seen[doc_id] = item.path

@@ -57,8 +57,13 @@ def run_demo(store: Store, out_dir: str | Path) -> DemoResult:
     csv_path.write_text(summary_table_csv(result.summaries), encoding="utf-8")
     json_path = out / "summaries.json"
     json_path.write_text(json.dumps(all_summaries, indent=2, ensure_ascii=False), encoding="utf-8")
-    result.files.update({"case summaries (CSV)": csv_path, "all summaries (JSON)": json_path,
-                         "exported case files": out / "cases"})
+    result.files.update(
+        {
+            "case summaries (CSV)": csv_path,
+            "all summaries (JSON)": json_path,
+            "exported case files": out / "cases",
+        }
+    )
     readme = out / "README.txt"
     readme.write_text(
         "remission demo output\n\n"

@@ -52,8 +52,34 @@ from remission.model import (
 
 SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
     ("Document", [Case, Source, Patient, Age, Diagnosis]),
-    ("Timeline events", [Therapy, CarTInfusion, HSCT, Relapse, DiseaseAssessment, ToxicityEpisode, Death, FollowUp, OtherEvent]),
-    ("Parts of events", [Dose, Lymphodepletion, Donor, Conditioning, MRD, CSFFindings, ExtramedullaryFinding, Imaging, StatedGrade]),
+    (
+        "Timeline events",
+        [
+            Therapy,
+            CarTInfusion,
+            HSCT,
+            Relapse,
+            DiseaseAssessment,
+            ToxicityEpisode,
+            Death,
+            FollowUp,
+            OtherEvent,
+        ],
+    ),
+    (
+        "Parts of events",
+        [
+            Dose,
+            Lymphodepletion,
+            Donor,
+            Conditioning,
+            MRD,
+            CSFFindings,
+            ExtramedullaryFinding,
+            Imaging,
+            StatedGrade,
+        ],
+    ),
     ("Bedside assessments", [DailyAssessment, CRSAssessment, ICANSAssessment]),
     ("Observations", [ObservationSeries, ObservationPoint]),
     ("Cohort aggregate", [CohortAggregate, AgeStats, IndexTherapySpec, CountStat]),
@@ -68,7 +94,11 @@ def _type_name(tp: Any) -> str:
             schema = getattr(m, "json_schema", None)
             if isinstance(schema, dict) and "x-vocabulary" in schema:
                 return f"term ({schema['x-vocabulary']})"
-            if isinstance(schema, dict) and "examples" in schema and "partial date" in str(schema.get("description", "")):
+            if (
+                isinstance(schema, dict)
+                and "examples" in schema
+                and "partial date" in str(schema.get("description", ""))
+            ):
                 return "time"
         return _type_name(get_args(tp)[0])
     if origin is Literal:
@@ -89,7 +119,13 @@ def _type_name(tp: Any) -> str:
 def _constraints(info: FieldInfo) -> str:
     out = []
     for m in info.metadata:
-        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"), ("min_length", "min items")):
+        for attr, sym in (
+            ("ge", ">="),
+            ("gt", ">"),
+            ("le", "<="),
+            ("lt", "<"),
+            ("min_length", "min items"),
+        ):
             v = getattr(m, attr, None)
             if v is not None:
                 out.append(f"{sym} {v}")
@@ -116,7 +152,9 @@ def model_table(model: type[BaseModel]) -> str:
     for name, info in model.model_fields.items():
         shown = info.alias or name
         desc = (info.description or "").replace("|", "\\|")
-        lines.append(f"| `{shown}` | {_type_name(info.annotation)} | {_default(info)} | {_constraints(info)} | {desc} |")
+        lines.append(
+            f"| `{shown}` | {_type_name(info.annotation)} | {_default(info)} | {_constraints(info)} | {desc} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -124,8 +162,14 @@ def vocabulary_section() -> str:
     lines = ["## Vocabularies", "", "Any synonym is accepted and stored as the canonical id.", ""]
     for name in vocabulary_names():
         vocab = load_vocabulary(name)
-        lines += [f"### {name}", "", vocab.description.capitalize() + ". " + vocab.source.strip(), "",
-                  "| id | label | synonyms |", "|---|---|---|"]
+        lines += [
+            f"### {name}",
+            "",
+            vocab.description.capitalize() + ". " + vocab.source.strip(),
+            "",
+            "| id | label | synonyms |",
+            "|---|---|---|",
+        ]
         for term in vocab.terms:
             lines.append(f"| `{term.id}` | {term.label} | {', '.join(term.synonyms)} |")
         lines.append("")

@@ -17,15 +17,21 @@ EXE = str(Path(sys.executable).with_name("remission"))
 
 
 def run(*args: str, check: bool = True, env: dict | None = None, input: str | None = None):
-    proc = subprocess.run([EXE, *args], capture_output=True, text=True, env=env, input=input, timeout=120)
+    proc = subprocess.run(
+        [EXE, *args], capture_output=True, text=True, env=env, input=input, timeout=120
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"remission {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+        raise AssertionError(
+            f"remission {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
+        )
     return proc
 
 
 def test_import_list_show_history_export_summary(store_url, tmp_path):
     seeds = [str(p) for p in example_paths()]
-    imported = json.loads(run("import", *seeds, "--db", store_url, "--author", "dr-a", "--json").stdout)
+    imported = json.loads(
+        run("import", *seeds, "--db", store_url, "--author", "dr-a", "--json").stdout
+    )
     assert {o["action"] for o in imported} == {"created"}
     assert len(imported) == len(seeds)
 
@@ -50,11 +56,22 @@ def test_import_list_show_history_export_summary(store_url, tmp_path):
     data["patient"]["birth_year"] = 1986
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(data, sort_keys=False))
-    run("import", str(edited), "--db", store_url, "--author", "dr-b", "--reason", "birth year from chart")
+    run(
+        "import",
+        str(edited),
+        "--db",
+        store_url,
+        "--author",
+        "dr-b",
+        "--reason",
+        "birth year from chart",
+    )
     history = json.loads(run("history", "seed-000-ph-pos-cart", "--db", store_url, "--json").stdout)
     assert [(h["version"], h["author"]) for h in history] == [(1, "dr-a"), (2, "dr-b")]
     assert history[1]["reason"] == "birth year from chart"
-    v1 = json.loads(run("show", "seed-000-ph-pos-cart", "--version", "1", "--db", store_url, "--json").stdout)
+    v1 = json.loads(
+        run("show", "seed-000-ph-pos-cart", "--version", "1", "--db", store_url, "--json").stdout
+    )
     assert "birth_year" not in v1["document"]["patient"]
     assert v1["current_version"] == 2
 
@@ -62,7 +79,9 @@ def test_import_list_show_history_export_summary(store_url, tmp_path):
     exported = run("export", "seed-000-ph-pos-cart", "--db", store_url).stdout
     assert parse_document_text(exported, "x") == parse_document_text(edited.read_text(), "y")
 
-    summary = json.loads(run("summary", "seed-002-cns-sequential-cart", "--db", store_url, "--json").stdout)
+    summary = json.loads(
+        run("summary", "seed-002-cns-sequential-cart", "--db", store_url, "--json").stdout
+    )
     assert summary["summary"]["bridged_to_hsct"] is True
 
 
@@ -125,7 +144,9 @@ def test_remission_db_environment_variable_picks_the_store(tmp_path):
     assert history[0]["author"] == "nurse-k"
 
 
-@pytest.mark.parametrize("bad_db", ["postgresql+psycopg://nobody@127.0.0.1:1/none", "/no/such/folder/x.sqlite"])
+@pytest.mark.parametrize(
+    "bad_db", ["postgresql+psycopg://nobody@127.0.0.1:1/none", "/no/such/folder/x.sqlite"]
+)
 def test_an_unreachable_store_is_a_clear_error(bad_db):
     proc = run("list", "--db", bad_db, check=False)
     assert proc.returncode == 1

@@ -115,7 +115,7 @@ def test_half_lloq_needs_lloq():
     with pytest.raises(KineticsInputError, match="half_lloq needs the LLOQ"):
         nca(p, blq_rule=BLQRule(middle="half_lloq"))
     with pytest.raises(KineticsInputError, match="zero, drop or half_lloq"):
-        BLQRule(first="keep")  # type: ignore[arg-type]
+        BLQRule(first="keep")
 
 
 def test_clean_blq_marks_imputed_points():
@@ -213,7 +213,7 @@ def test_tmax_first_of_ties_and_json():
 
 def test_bad_options():
     with pytest.raises(KineticsInputError, match="AUC method"):
-        nca(typical_grid(), method="cubic")  # type: ignore[arg-type]
+        nca(typical_grid(), method="cubic")
     with pytest.raises(KineticsInputError, match="window"):
         nca(typical_grid(), windows=[(28, 0)])
 

@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import spearmanr
 
 from remission.exceptions import KineticsInputError, KineticsWarning
@@ -18,6 +20,7 @@ from remission.kinetics import (
     fit_stein,
     sample_patient_params,
     simulate_profile,
+    stein_auc,
     stein_concentration,
 )
 from remission.kinetics.stein import PARAMETER_NAMES
@@ -74,14 +77,19 @@ def test_recovery_from_simulated_noisy_patients():
 
 
 def test_recovery_across_virtual_patients():
-    """Individual estimates follow the true individual parameters (Spearman rank correlation)."""
+    """Individual estimates follow the true individual parameters (virtual patients, IIV)."""
     truths = sample_patient_params(30, rng=99)
     rng = np.random.default_rng(100)
     fits = [quiet_fit(simulate_profile(t, RICH, sigma=0.3, lloq=1.0, rng=rng)) for t in truths]
-    for name in ("tmax", "cmax", "alpha"):
+    for name in ("tmax", "cmax"):
         rho = spearmanr([getattr(t, name) for t in truths],
                         [getattr(f.params, name) for f in fits]).statistic
-        assert rho > 0.8, (name, rho)
+        assert rho > 0.9, (name, rho)
+    rho = spearmanr([stein_auc(t, 0, 28) for t in truths], [f.auc(0, 28) for f in fits])
+    assert rho.statistic > 0.95
+    # the fast phase: most patients within 30 % (a plateau-shaped profile may fit as one phase)
+    err = np.abs(np.log([f.params.alpha / t.alpha for f, t in zip(fits, truths, strict=True)]))
+    assert np.median(err) < 0.15 and np.mean(err < 0.3) > 0.8
 
 
 def test_blq_samples_enter_as_censored():
@@ -161,7 +169,7 @@ def test_bad_options_are_refused():
     with pytest.raises(KineticsInputError, match="unknown parameter"):
         fit_stein(prof, fixed={"gamma": 1.0})
     with pytest.raises(KineticsInputError, match="unknown prior"):
-        fit_stein(prof, prior="flat")  # type: ignore[arg-type]
+        fit_stein(prof, prior="flat")
     with pytest.raises(KineticsInputError, match="sigma"):
         fit_stein(prof, sigma=-1.0)
     with pytest.raises(KineticsInputError, match="nothing to fit"):
@@ -175,3 +183,52 @@ def test_log_likelihood_and_information_criteria_consistent():
     assert f.aic == pytest.approx(-2 * f.log_likelihood + 2 * k)
     assert f.bic == pytest.approx(-2 * f.log_likelihood + k * math.log(f.n_quantified
                                                                        + f.n_censored))
+
+
+def test_analytic_jacobian_matches_finite_differences():
+    from remission.kinetics.fit import _lnc, _lnc_jac
+
+    t = np.array([0, 1, 3, 7, 9.29, 9.31, 14, 28, 90, 365.0])
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x = np.log(P.as_array()) + rng.normal(0, 0.3, 6)
+        lnc, J = _lnc_jac(t, x)
+        assert lnc == pytest.approx(_lnc(t, x), rel=1e-12)
+        eps = 1e-6
+        num = np.column_stack([(_lnc(t, x + eps * e) - _lnc(t, x - eps * e)) / (2 * eps)
+                               for e in np.eye(6)])
+        # rows with t within eps of Tmax sit on the kink; skip them
+        ok = np.abs(t - math.exp(x[1])) > 1e-3
+        assert J[ok] == pytest.approx(num[ok], abs=1e-6)
+
+
+def test_fewer_samples_than_parameters():
+    prof = Profile.from_arrays([7, 14, 28, 60, 90], [2000, 45000, 8000, 300, 150],
+                               unit="copies/ug", lloq=50)
+    with pytest.warns(KineticsWarning) as caught:
+        f = fit_stein(prof)
+    messages = [str(w.message) for w in caught]
+    assert any("cannot determine" in m for m in messages)
+    assert any("not identifiable" in m for m in messages)
+    assert not f.identifiable and not f.sigma_estimated
+    g = fit_stein(prof, prior="stein2019")
+    assert g.identifiable
+    assert 7 < g.params.tmax < 28
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 400), st.floats(-3, 12), st.booleans()),
+                min_size=3, max_size=12, unique_by=lambda x: x[0]))
+def test_any_valid_profile_fits_or_is_refused_clearly(rows):
+    rows = sorted(rows)
+    days = [r[0] for r in rows]
+    vals = [0.0 if r[2] else math.exp(r[1]) for r in rows]
+    prof = Profile.from_arrays(days, vals, lloq=1.0)
+    try:
+        f = quiet_fit(prof)
+    except KineticsInputError as exc:
+        assert "at least 3 quantified" in str(exc)
+        return
+    assert np.all(np.isfinite(f.params.as_array()))
+    assert math.isfinite(f.log_likelihood)
+    json.dumps(f.to_dict(), allow_nan=False)

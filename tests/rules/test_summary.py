@@ -21,12 +21,12 @@ def test_seed_000_ph_positive_cart_after_blinatumomab():
     assert s.age_years == 28 and s.sex == "male" and s.diagnosis == "B-ALL"
     assert s.ph_positive is True and s.bcr_abl_transcript == "p210"
     assert s.abl_kinase_mutations == ["T315I"]
-    assert s.relapse_count == 4                       # "4th medullary relapse"
-    assert s.prior_hsct is True                       # allo-HSCT in the first line
-    assert s.extramedullary_sites == ["skin"]         # leukaemides before CAR-T; testis was relapse 3
+    assert s.relapse_count == 4  # "4th medullary relapse"
+    assert s.prior_hsct is True  # allo-HSCT in the first line
+    assert s.extramedullary_sites == ["skin"]  # leukaemides before CAR-T; testis was relapse 3
     assert [t.therapy_class for t in s.index_therapies] == ["car_t"]
     assert s.index_therapies[0].target == "CD19"
-    assert s.response == "CR"                         # CR at day 28
+    assert s.response == "CR"  # CR at day 28
     assert s.relapse_after is False and s.alive_at_last_follow_up is True
     assert s.follow_up_months == pytest.approx(12, abs=0.5)
     assert s.crs_max_grade is None and s.icans_max_grade is None  # not reported: unknown, not 0
@@ -36,32 +36,34 @@ def test_seed_000_ph_positive_cart_after_blinatumomab():
 def test_seed_001_cns_cart_with_either_costimulatory_domain():
     s = summarize(_doc("seed-001"))
     assert s.cns_involvement is True and s.extramedullary_sites == ["cns"]
-    assert s.index_therapies[0].costimulatory == []   # "CD28 or 4-1BB" assigns neither
+    assert s.index_therapies[0].costimulatory == []  # "CD28 or 4-1BB" assigns neither
     assert s.crs_max_grade == 1
     assert s.refractory is True
     assert s.follow_up_months == pytest.approx(36, abs=0.5)
-    assert s.age_years is None and s.sex is None      # not stated
+    assert s.age_years is None and s.sex is None  # not stated
 
 
 def test_seed_002_sequential_autologous_then_donor_cart_bridged():
     s = summarize(_doc("seed-002"))
     assert s.sex == "female"
     assert [(t.therapy_class, t.cell_source) for t in s.index_therapies] == [
-        ("car_t", "autologous"), ("car_t", "donor_derived")]
+        ("car_t", "autologous"),
+        ("car_t", "donor_derived"),
+    ]
     assert s.cns_involvement is True
     assert s.response == "CR" and s.crs_max_grade == 1 and s.icans_max_grade == 1
-    assert s.relapse_after is True                    # marrow relapse 40 days into the first CR
-    assert s.bridged_to_hsct is True                  # HSCT in the second CR
+    assert s.relapse_after is True  # marrow relapse 40 days into the first CR
+    assert s.bridged_to_hsct is True  # HSCT in the second CR
 
 
 def test_seed_003_donor_derived_cart_for_extramedullary_relapse():
     s = summarize(_doc("seed-003"))
     assert s.age_years == 62 and s.sex == "female"
-    assert s.prior_hsct is True                       # haploidentical HSCT before the relapse
-    assert s.extramedullary_sites == ["other"]        # retroperitoneum and pelvic wall
+    assert s.prior_hsct is True  # haploidentical HSCT before the relapse
+    assert s.extramedullary_sites == ["other"]  # retroperitoneum and pelvic wall
     assert s.cns_involvement is False
     assert s.index_therapies[0].cell_source == "donor_derived"
-    assert s.response == "CR" and s.gvhd is False     # "no signs of GVHD"
+    assert s.response == "CR" and s.gvhd is False  # "no signs of GVHD"
 
 
 def test_seed_004_blinatumomab_series_is_an_aggregate():
@@ -70,7 +72,9 @@ def test_seed_004_blinatumomab_series_is_an_aggregate():
     s = summarize_cohort(doc)
     assert (s.n_patients, s.median_age_years) == (14, 9)
     assert (s.n_complete_response, s.n_mrd_negative, s.n_bridged_to_hsct) == (12, 12, 11)
-    assert s.n_crs_any is None and s.n_icans_any is None  # fever, tremor, convulsion: not graded syndromes
+    assert (
+        s.n_crs_any is None and s.n_icans_any is None
+    )  # fever, tremor, convulsion: not graded syndromes
 
 
 def _case(text):
@@ -134,8 +138,8 @@ timeline:
   - {id: icans1, type: toxicity, syndrome: icans, after: car1, grade: {grade: 0}}
 """)
     s = summarize(c)
-    assert s.crs_max_grade == 2            # the blinatumomab CRS is history, not the index therapy's
-    assert s.icans_max_grade == 0          # stated absent
+    assert s.crs_max_grade == 2  # the blinatumomab CRS is history, not the index therapy's
+    assert s.icans_max_grade == 0  # stated absent
 
 
 def test_prior_blinatumomab_is_history_and_age_in_months_converts():
@@ -147,5 +151,7 @@ timeline:
 """)
     s = summarize(c)
     assert s.age_years == 1.5
-    assert [(t.therapy_class, t.agent) for t in s.index_therapies] == [("car_t", "tisagenlecleucel")]
+    assert [(t.therapy_class, t.agent) for t in s.index_therapies] == [
+        ("car_t", "tisagenlecleucel")
+    ]
     assert s.index_therapies[0].costimulatory == ["4-1BB"]

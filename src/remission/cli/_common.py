@@ -37,8 +37,10 @@ def fail(error: RemissionError) -> None:
     """Print an error for a person and exit with status 1."""
     if isinstance(error, InputError):
         n = len(error.problems)
-        err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} found; nothing was stored.",
-                  highlight=False)
+        err.print(
+            f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} found; nothing was stored.",
+            highlight=False,
+        )
         for problem in error.problems:
             err.print(f"  {problem}", markup=False, highlight=False)
     else:

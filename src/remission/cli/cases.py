@@ -11,7 +11,15 @@ from rich.table import Table
 
 from remission import api
 from remission.casefile import Document, load_file
-from remission.cli._common import DbOption, JsonOption, err, handles_errors, open_store, out, print_json
+from remission.cli._common import (
+    DbOption,
+    JsonOption,
+    err,
+    handles_errors,
+    open_store,
+    out,
+    print_json,
+)
 from remission.exceptions import InputError
 from remission.model import Case, CaseSummary
 from remission.model.events import event_time
@@ -36,18 +44,26 @@ def validate(files: Files, json_out: JsonOption = False) -> None:
     """Check case files without storing anything; every problem is listed with file and line."""
     loaded = api.validate_files(files)
     if json_out:
-        print_json([{"file": str(i.path), "id": i.document.id, "kind": i.document.kind, "valid": True}
-                    for i in loaded])
+        print_json(
+            [
+                {"file": str(i.path), "id": i.document.id, "kind": i.document.kind, "valid": True}
+                for i in loaded
+            ]
+        )
         return
     for item in loaded:
-        out.print(f"[green]ok[/] {item.path} ({item.document.kind} {item.document.id!r})", highlight=False)
+        out.print(
+            f"[green]ok[/] {item.path} ({item.document.kind} {item.document.id!r})", highlight=False
+        )
 
 
 @handles_errors
 def import_(
     files: Files,
     db: DbOption = None,
-    author: Annotated[str | None, typer.Option(help="Who is importing (default: REMISSION_USER or your login).")] = None,
+    author: Annotated[
+        str | None, typer.Option(help="Who is importing (default: REMISSION_USER or your login).")
+    ] = None,
     reason: Annotated[str, typer.Option(help="Why, kept with each new version.")] = "import",
     json_out: JsonOption = False,
 ) -> None:
@@ -55,7 +71,10 @@ def import_(
     with open_store(db) as store, _progress(len(files)) as bar:
         task = bar.add_task("reading case files", total=len(files))
         report = api.import_files(
-            store, files, author=author, reason=reason,
+            store,
+            files,
+            author=author,
+            reason=reason,
             progress=lambda n: bar.update(task, completed=n),
         )
     if json_out:
@@ -65,8 +84,11 @@ def import_(
     for o in report.outcomes:
         if o.action != "unchanged" or len(report.outcomes) <= 20:
             out.print(f"{o.action:9} {o.id} (version {o.version}) from {o.source}", highlight=False)
-    out.print(f"imported {len(report.outcomes)} file(s): {c['created']} new, {c['updated']} updated, "
-              f"{c['unchanged']} unchanged", highlight=False)
+    out.print(
+        f"imported {len(report.outcomes)} file(s): {c['created']} new, {c['updated']} updated, "
+        f"{c['unchanged']} unchanged",
+        highlight=False,
+    )
 
 
 def _yesno(value: object) -> str:
@@ -95,29 +117,78 @@ def list_(
     if status not in (None, "final", "draft"):
         raise InputError(f"--status must be 'final' or 'draft', not {status!r}")
     with open_store(db) as store:
-        rows = api.list_documents(store, kind=kind, status=status, search=search,  # type: ignore[arg-type]
-                                  limit=limit, offset=offset)
+        rows = api.list_documents(
+            store,
+            kind=kind,  # type: ignore[arg-type]
+            status=status,  # type: ignore[arg-type]
+            search=search,
+            limit=limit,
+            offset=offset,
+        )
     if json_out:
-        print_json([{"id": r.id, "kind": r.kind, "status": r.status, "version": r.version,
-                     "updated_at": r.updated_at.isoformat(), "summary": r.summary} for r in rows])
+        print_json(
+            [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "status": r.status,
+                    "version": r.version,
+                    "updated_at": r.updated_at.isoformat(),
+                    "summary": r.summary,
+                }
+                for r in rows
+            ]
+        )
         return
-    table = Table("id", "kind", "v", "age", "sex", "Ph+", "relapses", "index therapy", "response",
-                  "CRS", "ICANS", "alive", title=f"{len(rows)} document(s)")
+    table = Table(
+        "id",
+        "kind",
+        "v",
+        "age",
+        "sex",
+        "Ph+",
+        "relapses",
+        "index therapy",
+        "response",
+        "CRS",
+        "ICANS",
+        "alive",
+        title=f"{len(rows)} document(s)",
+    )
     for r in rows:
         s = r.summary
         if r.kind == "cohort":
-            table.add_row(r.id, "cohort", str(r.version), _yesno(s.get("median_age_years")),
-                          "", "", "", f"n={s.get('n_patients')}", f"CR {_yesno(s.get('n_complete_response'))}",
-                          _yesno(s.get("n_crs_any")), _yesno(s.get("n_icans_any")), "")
+            table.add_row(
+                r.id,
+                "cohort",
+                str(r.version),
+                _yesno(s.get("median_age_years")),
+                "",
+                "",
+                "",
+                f"n={s.get('n_patients')}",
+                f"CR {_yesno(s.get('n_complete_response'))}",
+                _yesno(s.get("n_crs_any")),
+                _yesno(s.get("n_icans_any")),
+                "",
+            )
             continue
         therapies = ", ".join(
-            f"{t['class']}" + (f" {t['agent']}" if t.get("agent") else "") for t in s.get("index_therapies", [])
+            f"{t['class']}" + (f" {t['agent']}" if t.get("agent") else "")
+            for t in s.get("index_therapies", [])
         )
         table.add_row(
-            r.id + (" (draft)" if r.status == "draft" else ""), r.kind, str(r.version),
-            _yesno(s.get("age_years")), _yesno(s.get("sex")), _yesno(s.get("ph_positive")),
-            _yesno(s.get("relapse_count")), therapies or "-", _yesno(s.get("response")),
-            _yesno(s.get("crs_max_grade")), _yesno(s.get("icans_max_grade")),
+            r.id + (" (draft)" if r.status == "draft" else ""),
+            r.kind,
+            str(r.version),
+            _yesno(s.get("age_years")),
+            _yesno(s.get("sex")),
+            _yesno(s.get("ph_positive")),
+            _yesno(s.get("relapse_count")),
+            therapies or "-",
+            _yesno(s.get("response")),
+            _yesno(s.get("crs_max_grade")),
+            _yesno(s.get("icans_max_grade")),
             _yesno(s.get("alive_at_last_follow_up")),
         )
     out.print(table)
@@ -135,7 +206,7 @@ def _show_case(doc: Case, summary: CaseSummary) -> None:
         out.print(f"source: {doc.source.citation.strip()}", markup=False, highlight=False)
     age = f"{p.age.value:g} {p.age.unit} at {p.age.at}" if p.age else "age not stated"
     out.print(f"patient: {p.sex or 'sex not stated'}, {age}", highlight=False)
-    bits = [d.disease]
+    bits: list[str] = [d.disease]
     if d.ph_positive is not None:
         bits.append("Ph+" if d.ph_positive else "Ph-")
     if d.bcr_abl1_transcript:
@@ -155,14 +226,23 @@ def _show_case(doc: Case, summary: CaseSummary) -> None:
             if ev.number:
                 what = f"#{ev.number}: {what}"
         elif ev.type == "car_t_infusion":
-            what = " ".join(x for x in (ev.product if ev.product != "investigational" else "",
-                                       ev.target or "", ev.cell_source or "") if x)
+            what = " ".join(
+                x
+                for x in (
+                    ev.product if ev.product != "investigational" else "",
+                    ev.target or "",
+                    ev.cell_source or "",
+                )
+                if x
+            )
         elif ev.type == "hsct":
             what = " ".join(x for x in (ev.kind, ev.donor_type or "") if x)
         elif ev.type == "disease_assessment":
             what = f"response {ev.response}" if ev.response else ""
         elif ev.type == "toxicity":
-            what = ev.syndrome.upper() + (f" grade {ev.grade.grade} ({ev.grade.scale})" if ev.grade else "")
+            what = ev.syndrome.upper() + (
+                f" grade {ev.grade.grade} ({ev.grade.scale})" if ev.grade else ""
+            )
         elif ev.type == "follow_up":
             what = ("alive" if ev.alive else "dead") + f", {ev.disease_status}"
         elif ev.type == "death":
@@ -196,12 +276,23 @@ def show(
     with open_store(db) as store:
         doc, record = api.get_document(store, case_id, version)
     if json_out:
-        print_json({"id": record.id, "version": record.version, "current_version": record.current_version,
-                    "author": record.author, "saved_at": record.created_at.isoformat(),
-                    "document": record.document, "summary": record.summary})
+        print_json(
+            {
+                "id": record.id,
+                "version": record.version,
+                "current_version": record.current_version,
+                "author": record.author,
+                "saved_at": record.created_at.isoformat(),
+                "document": record.document,
+                "summary": record.summary,
+            }
+        )
         return
-    out.print(f"version {record.version} of {record.current_version}, saved by {record.author} "
-              f"at {record.created_at:%Y-%m-%d %H:%M} UTC ({record.reason})", highlight=False)
+    out.print(
+        f"version {record.version} of {record.current_version}, saved by {record.author} "
+        f"at {record.created_at:%Y-%m-%d %H:%M} UTC ({record.reason})",
+        highlight=False,
+    )
     summary = api.summarize_document(doc)
     if isinstance(doc, Case):
         assert isinstance(summary, CaseSummary)
@@ -221,12 +312,25 @@ def history(
     with open_store(db) as store:
         versions = api.history(store, case_id)
     if json_out:
-        print_json([{"version": v.version, "status": v.status, "author": v.author, "reason": v.reason,
-                     "saved_at": v.created_at.isoformat(), "content_hash": v.content_hash} for v in versions])
+        print_json(
+            [
+                {
+                    "version": v.version,
+                    "status": v.status,
+                    "author": v.author,
+                    "reason": v.reason,
+                    "saved_at": v.created_at.isoformat(),
+                    "content_hash": v.content_hash,
+                }
+                for v in versions
+            ]
+        )
         return
     table = Table("version", "saved at (UTC)", "by", "why", "status", title=f"history of {case_id}")
     for v in versions:
-        table.add_row(str(v.version), f"{v.created_at:%Y-%m-%d %H:%M:%S}", v.author, v.reason, v.status)
+        table.add_row(
+            str(v.version), f"{v.created_at:%Y-%m-%d %H:%M:%S}", v.author, v.reason, v.status
+        )
     out.print(table)
 
 
@@ -235,7 +339,9 @@ def export(
     case_id: Annotated[str, typer.Argument(help="Case id.")],
     db: DbOption = None,
     version: Annotated[int | None, typer.Option(min=1)] = None,
-    output: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
 ) -> None:
     """Export a stored case as YAML that re-imports to an identical case."""
     with open_store(db) as store:
@@ -268,7 +374,10 @@ def summary(
                 docs.append(api.get_document(store, doc_id)[0])
     summaries = [api.summarize_document(d) for d in docs]
     if json_out:
-        payload = [{"id": d.id, "kind": d.kind, "summary": api.summary_json(s)} for d, s in zip(docs, summaries, strict=True)]
+        payload = [
+            {"id": d.id, "kind": d.kind, "summary": api.summary_json(s)}
+            for d, s in zip(docs, summaries, strict=True)
+        ]
         print_json(payload[0] if len(payload) == 1 else payload)
         return
     for d, s in zip(docs, summaries, strict=True):
@@ -288,8 +397,12 @@ def schema(
 
 @handles_errors
 def demo(
-    db: Annotated[str | None, typer.Option("--db", help="Database URL; default: a SQLite file in --out.")] = None,
-    output: Annotated[Path, typer.Option("--out", help="Folder for the demo outputs.")] = Path("out/demo"),
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL; default: a SQLite file in --out.")
+    ] = None,
+    output: Annotated[Path, typer.Option("--out", help="Folder for the demo outputs.")] = Path(
+        "out/demo"
+    ),
     json_out: JsonOption = False,
 ) -> None:
     """Load the bundled seed cases and write summaries and exports; prints where they are."""
@@ -300,21 +413,52 @@ def demo(
     with open_store(url) as store:
         result = run_demo(store, output)
     if json_out:
-        print_json({"store": result.store_url, "files": {k: str(v) for k, v in result.files.items()},
-                    "imported": [o.__dict__ for o in result.report.outcomes]})
+        print_json(
+            {
+                "store": result.store_url,
+                "files": {k: str(v) for k, v in result.files.items()},
+                "imported": [o.__dict__ for o in result.report.outcomes],
+            }
+        )
         return
     c = result.report.counts
-    out.print(f"[bold]remission demo[/]: {len(result.report.outcomes)} bundled documents "
-              f"({c['created']} new, {c['updated']} updated, {c['unchanged']} unchanged)", highlight=False)
-    table = Table("case", "age", "Ph+", "relapses", "EM sites", "index therapy", "response", "CRS", "ICANS",
-                  "bridged", "follow-up (mo)", title="derived case summaries")
+    out.print(
+        f"[bold]remission demo[/]: {len(result.report.outcomes)} bundled documents "
+        f"({c['created']} new, {c['updated']} updated, {c['unchanged']} unchanged)",
+        highlight=False,
+    )
+    table = Table(
+        "case",
+        "age",
+        "Ph+",
+        "relapses",
+        "EM sites",
+        "index therapy",
+        "response",
+        "CRS",
+        "ICANS",
+        "bridged",
+        "follow-up (mo)",
+        title="derived case summaries",
+    )
     for doc_id, s in result.summaries:
-        table.add_row(doc_id, _yesno(s.age_years), _yesno(s.ph_positive), _yesno(s.relapse_count),
-                      ", ".join(s.extramedullary_sites) or "-",
-                      ", ".join(f"{t.therapy_class} {t.target or ''} {t.cell_source or ''}".strip()
-                                for t in s.index_therapies) or "-",
-                      _yesno(s.response), _yesno(s.crs_max_grade), _yesno(s.icans_max_grade),
-                      _yesno(s.bridged_to_hsct), _yesno(s.follow_up_months))
+        table.add_row(
+            doc_id,
+            _yesno(s.age_years),
+            _yesno(s.ph_positive),
+            _yesno(s.relapse_count),
+            ", ".join(s.extramedullary_sites) or "-",
+            ", ".join(
+                f"{t.therapy_class} {t.target or ''} {t.cell_source or ''}".strip()
+                for t in s.index_therapies
+            )
+            or "-",
+            _yesno(s.response),
+            _yesno(s.crs_max_grade),
+            _yesno(s.icans_max_grade),
+            _yesno(s.bridged_to_hsct),
+            _yesno(s.follow_up_months),
+        )
     out.print(table)
     out.print(f"store: {result.store_url}", highlight=False)
     for label, path in result.files.items():
@@ -331,5 +475,3 @@ def register(app: typer.Typer) -> None:
     app.command("summary")(summary)
     app.command("schema")(schema)
     app.command("demo")(demo)
-
-

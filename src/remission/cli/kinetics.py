@@ -190,7 +190,7 @@ def _plot(profile: Profile, path: Path | None, **kwargs: Any) -> None:
         return
     from remission.figures.kinetics import plot_kinetic_profile
 
-    fig = plot_kinetic_profile(profile, **kwargs)
+    fig = plot_kinetic_profile(profile, title=Path(profile.label).name or None, **kwargs)
     fig.savefig(path)
     _err(f"figure written to {path}")
 

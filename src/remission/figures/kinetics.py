@@ -84,8 +84,8 @@ def plot_kinetic_profile(
     if lloq is not None and lloq > 0:
         ax.axhline(lloq, ls="--", lw=0.9, color=_BLQ, zorder=1)
         ax.annotate("LLOQ", xy=(1.0, lloq), xycoords=("axes fraction", "data"),
-                    xytext=(-2, 3), textcoords="offset points", ha="right", va="bottom",
-                    fontsize=8, color=_BLQ)
+                    xytext=(3, 0), textcoords="offset points", ha="left", va="center",
+                    fontsize=8, color=_BLQ, annotation_clip=False)
 
     t_end = float(max(np.max(d), 28.0))
     if fit is not None:
@@ -123,7 +123,7 @@ def plot_kinetic_profile(
     ax.axvline(0.0, color="0.85", lw=0.8, zorder=0)
     ax.set_xlabel("Days after infusion")
     name = profile.analyte.replace("_", " ") if profile.analyte else "CAR-T level"
-    ax.set_ylabel(ylabel or (f"{name} ({unit})" if unit else name))
+    ax.set_ylabel(ylabel or (f"{name} ({unit})" if unit and unit not in name else name))
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(True, which="major", axis="y", color="0.92", lw=0.6)
     handles, labels = ax.get_legend_handles_labels()

@@ -5,10 +5,11 @@ Model and residual error: Stein et al. 2019, CPT Pharmacometrics Syst Pharmacol 
 log-density of ln y; samples below quantification contribute the probability of lying below their
 LLOQ, log Φ((ln LLOQ − ln C)/σ) — the censored (Tobit, Beal "M3") likelihood named in
 kinetics.md §2.5. Parameters are estimated on the log scale within wide bounds, from several
-data-driven starts, by ``scipy.optimize.least_squares`` (trust-region reflective) with an analytic
-Jacobian; censored terms enter as residuals √(−2 log Φ(z)), so the summed squares are exactly
-−2 log-likelihood up to a constant. Uncertainty is the Gauss–Newton approximation (JᵀJ)⁻¹ of the
-log-parameter covariance at the optimum. An optional log-normal prior (empirical-Bayes style
+data-driven starts, by ``scipy.optimize.least_squares`` (Levenberg–Marquardt, MINPACK; bounds
+through a logistic map) with an analytic Jacobian; censored terms enter as residuals
+√(−2 log Φ(z)), so the summed squares are exactly −2 log-likelihood up to a constant.
+Uncertainty is the Gauss–Newton approximation (JᵀJ)⁻¹ of the log-parameter covariance at the
+optimum. An optional log-normal prior (empirical-Bayes style
 MAP fit, Stein 2019 between-patient variability) steadies sparse profiles.
 
 See docs/kinetics.md "Fitting one patient".
@@ -25,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import least_squares, minimize_scalar
-from scipy.special import log_ndtr
+from scipy.special import expit, log_ndtr
 
 from remission.exceptions import KineticsInputError, KineticsWarning, Problem
 from remission.kinetics.profile import FloatArray, Profile
@@ -179,27 +180,53 @@ class SteinFit:
         return d
 
 
+@dataclass(frozen=True)
+class _Solution:
+    x: FloatArray
+    cost: float
+    status: int
+    message: str
+
+
 # ---------------------------------------------------------------------------- model core
+def _lnc(t: FloatArray, x: FloatArray) -> FloatArray:
+    """ln C(t) of the Stein 2019 curve for log-parameters x (t >= 0)."""
+    lf, lT, lc, la, lfb, lb = x
+    T = math.exp(lT)
+    out = np.empty(t.size)
+    up = t < T
+    dn = ~up
+    out[up] = lc - lf * (1.0 - t[up] / T)
+    tau = t[dn] - T
+    out[dn] = lc + np.logaddexp(math.log1p(-math.exp(lfb)) - math.exp(la) * tau,
+                                lfb - math.exp(lb) * tau)
+    return out
+
+
 def _lnc_jac(t: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
     """ln C(t) and ∂ln C/∂(ln θ) (n × 6) for log-parameters x (t >= 0)."""
     lf, lT, lc, la, lfb, lb = x
     T, a, fb, b = math.exp(lT), math.exp(la), math.exp(lfb), math.exp(lb)
+    lnc = np.empty(t.size)
+    J = np.zeros((t.size, _P))
+    J[:, 2] = 1.0
     up = t < T
-    tau = t - T
-    s = t / T
+    dn = ~up
+    s = t[up] / T
+    lnc[up] = lc - lf * (1.0 - s)
+    J[up, 0] = s - 1.0
+    J[up, 1] = -lf * s
+    tau = t[dn] - T
     lnA = math.log1p(-fb) - a * tau
     lnB = lfb - b * tau
     lnS = np.logaddexp(lnA, lnB)
     wA = np.exp(lnA - lnS)
-    wB = np.exp(lnB - lnS)
-    lnc = np.where(up, lc - lf * (1.0 - s), lc + lnS)
-    J = np.empty((t.size, _P))
-    J[:, 0] = np.where(up, -(1.0 - s), 0.0)
-    J[:, 1] = np.where(up, -lf * s, T * (a * wA + b * wB))
-    J[:, 2] = 1.0
-    J[:, 3] = np.where(up, 0.0, -a * tau * wA)
-    J[:, 4] = np.where(up, 0.0, -fb / (1.0 - fb) * wA + wB)
-    J[:, 5] = np.where(up, 0.0, -b * tau * wB)
+    wB = 1.0 - wA
+    lnc[dn] = lc + lnS
+    J[dn, 1] = T * (a * wA + b * wB)
+    J[dn, 3] = -a * tau * wA
+    J[dn, 4] = wB - fb / (1.0 - fb) * wA
+    J[dn, 5] = -b * tau * wB
     return lnc, J
 
 
@@ -225,6 +252,7 @@ class _Problem:
         self.prior_mu = prior_mu[free][self.prior_rows]
         self.prior_sd = prior_sd[free][self.prior_rows]
         self.sigma = STEIN2019_RESIDUAL_SD
+        self.n_residuals = int(self.t.size + self.prior_rows.size)
 
     def full(self, xf: FloatArray) -> FloatArray:
         x = self.x_full.copy()
@@ -232,8 +260,7 @@ class _Problem:
         return x
 
     def residuals(self, xf: FloatArray) -> FloatArray:
-        lnc, _ = _lnc_jac(self.t, self.full(xf))
-        return self._res(lnc, xf)
+        return self._res(_lnc(self.t, self.full(xf)), xf)
 
     def _res(self, lnc: FloatArray, xf: FloatArray) -> FloatArray:
         s = self.sigma
@@ -260,7 +287,7 @@ class _Problem:
 
     def loglik(self, xf: FloatArray, sigma: float) -> float:
         """Log-likelihood of ln y (normal) and of the censored samples; priors excluded."""
-        lnc, _ = _lnc_jac(self.t, self.full(xf))
+        lnc = _lnc(self.t, self.full(xf))
         rq = (self.ly_q - lnc[: self.nq]) / sigma
         z = (self.ll_c - lnc[self.nq:]) / sigma
         return float(-self.nq * (math.log(sigma) + 0.5 * _LOG_2PI) - 0.5 * np.sum(rq * rq)
@@ -427,15 +454,42 @@ def fit_stein(
 
     lo_f, hi_f = lo[free], hi[free]
 
-    def solve(x0: FloatArray, max_nfev: int = _MAX_NFEV) -> Any:
-        x0 = np.clip(x0[free], lo_f + 1e-9, hi_f - 1e-9)
-        return least_squares(prob.residuals, x0, jac=prob.jacobian, bounds=(lo_f, hi_f),
-                             method="trf", xtol=_TOL, ftol=_TOL, gtol=_TOL, max_nfev=max_nfev)
+    span_f = hi_f - lo_f
+
+    def solve(x0: FloatArray, max_nfev: int = _MAX_NFEV) -> _Solution:
+        """Levenberg–Marquardt (MINPACK) on u, with x = lo + (hi − lo)·logistic(u)."""
+        frac = np.clip((x0[free] - lo_f) / span_f, 1e-9, 1.0 - 1e-9)
+        u0 = np.log(frac) - np.log1p(-frac)
+
+        def to_x(u: FloatArray) -> FloatArray:
+            return lo_f + span_f * expit(u)
+
+        n_res = prob.n_residuals
+        # MINPACK needs at least as many residuals as unknowns: pad with zeros (same objective)
+        pad = max(p_free - n_res, 0)
+
+        # MINPACK may try a non-finite trial step when a column saturates; reject it plainly
+        def fun(u: FloatArray) -> FloatArray:
+            if not np.all(np.isfinite(u)):
+                return np.full(n_res + pad, 1e10)
+            r = prob.residuals(to_x(u))
+            return np.concatenate([r, np.zeros(pad)]) if pad else r
+
+        def jac(u: FloatArray) -> FloatArray:
+            if not np.all(np.isfinite(u)):
+                return np.zeros((n_res + pad, u.size))
+            e = expit(u)
+            J = prob.jacobian(to_x(u)) * (span_f * e * (1.0 - e))
+            return np.vstack([J, np.zeros((pad, u.size))]) if pad else J
+
+        r = least_squares(fun, u0, jac=jac, method="lm", xtol=_TOL, ftol=_TOL, gtol=_TOL,
+                          max_nfev=max_nfev)
+        return _Solution(to_x(r.x), float(r.cost), int(r.status), str(r.message))
 
     fixed_mask = np.zeros(_P, dtype=bool)
     fixed_mask[[_IDX[n] for n in fixed]] = True
 
-    def solve_best(starts: list[FloatArray]) -> Any:
+    def solve_best(starts: list[FloatArray]) -> _Solution:
         """Short runs from every start, then the best one run to convergence."""
         best = None
         for s0 in starts:
@@ -453,7 +507,7 @@ def fit_stein(
     res = solve_best(starts)
     if estimate_sigma:
         if t_c.size == 0:
-            rss = float(np.sum((ly_q - _lnc_jac(t_q, prob.full(res.x))[0]) ** 2))
+            rss = float(np.sum((ly_q - _lnc(t_q, prob.full(res.x))) ** 2))
             prob.sigma = max(math.sqrt(rss / t_q.size), 1e-3)
         else:
             for _ in range(6):
@@ -486,12 +540,15 @@ def fit_stein(
         notes.append(f"optimiser did not converge: {res.message}")
 
     # uncertainty
-    J = res.jac
-    at_bound_f = res.active_mask != 0
+    J = prob.jacobian(res.x)
+    edge = 1e-5 * span_f
+    at_bound_f = (res.x - lo_f < edge) | (hi_f - res.x < edge)
     cov_f: FloatArray | None = None
     se_f = np.full(p_free, np.nan)
     try:
-        _, s_vals, vt = np.linalg.svd(J, full_matrices=False)
+        _, s_part, vt = np.linalg.svd(J, full_matrices=True)
+        s_vals = np.zeros(p_free)  # fewer rows than parameters: the rest are zero directions
+        s_vals[: s_part.size] = s_part[:p_free]
         tol = s_vals.max() * 1e-7 if s_vals.size else 0.0
         good = s_vals > tol
         cov_f = (vt[good].T / s_vals[good] ** 2) @ vt[good]
@@ -535,7 +592,8 @@ def fit_stein(
     k_par = p_free + (1 if estimate_sigma else 0)
     method = ("maximum likelihood" if prior is None else f"MAP with {prior.name} log-normal prior")
     method += (", ln y = ln C + σε, BLQ as left-censored at ln LLOQ (M3), "
-               "scipy least_squares (TRF) with analytic Jacobian, "
+               "scipy least_squares (Levenberg–Marquardt, bounds by logistic map) with "
+               "analytic Jacobian, "
                f"{len(starts)} starts; SE from Gauss–Newton (JᵀJ)⁻¹ on the log scale")
     fit = SteinFit(
         params=params, estimates=tuple(estimates), sigma=prob.sigma,

@@ -534,7 +534,8 @@ def nca(
             return AUCResult(a, b, inside)
         if not extrapolate:
             return AUCResult(a, b, None, reason=f"profile ends at day {t_end:g} with a "
-                             f"quantifiable level, before day {b:g} (extrapolation off)")
+                             f"quantifiable level, before day {b:g}; not extrapolated "
+                             "(extrapolate=True completes it with the terminal phase)")
         if terminal is None:
             return AUCResult(a, b, None, reason=f"profile ends at day {t_end:g} with a "
                              f"quantifiable level, before day {b:g}, and there is no terminal "

@@ -9,6 +9,7 @@ from remission.model.case import SCHEMA_VERSION, Case, CaseConsistencyError, Dai
 from remission.model.cohort import AgeStats, CohortAggregate, CountStat, IndexTherapySpec
 from remission.model.events import (
     HSCT,
+    MRD,
     CarTInfusion,
     Conditioning,
     CSFFindings,
@@ -21,7 +22,6 @@ from remission.model.events import (
     FollowUp,
     Imaging,
     Lymphodepletion,
-    MRD,
     OtherEvent,
     Relapse,
     StatedGrade,

@@ -17,6 +17,7 @@ class Frozen(BaseModel):
         str_strip_whitespace=True,
         validate_default=False,
         populate_by_name=True,
+        allow_inf_nan=False,
     )
 
 

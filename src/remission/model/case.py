@@ -37,16 +37,20 @@ from remission.model.time import (
     TimePoint,
     TimeResolutionError,
     interval_between,
+    parse_time,
     resolve_all,
     resolve_one,
 )
 
 __all__ = ["SCHEMA_VERSION", "Case", "CaseConsistencyError", "DailyAssessment", "Source"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 DIAGNOSIS_REF = "diagnosis"
 
 E = TypeVar("E")
+
+#: A point of a case: an event id, ``diagnosis``, or a point in time.
+Point = str | PartialDate | RelativeTime
 
 
 class CaseConsistencyError(ValueError):
@@ -60,7 +64,9 @@ class CaseConsistencyError(ValueError):
 class Source(Frozen):
     """Where the facts come from: a publication, a record system, or a generator."""
 
-    kind: Literal["case_report", "case_series", "cohort", "clinical_record", "registry", "synthetic"]
+    kind: Literal[
+        "case_report", "case_series", "cohort", "clinical_record", "registry", "synthetic"
+    ]
     citation: Text | None = None
     doi: ShortText | None = None
     pmid: ShortText | None = None
@@ -148,7 +154,9 @@ class Case(Frozen):
         events = {ev.id: ev for ev in self.timeline}
         known = set(events) | {DIAGNOSIS_REF}
 
-        def need(path: str, ref: str | None, allowed: tuple[type, ...] | None = None, what: str = "") -> None:
+        def need(
+            path: str, ref: str | None, allowed: tuple[type, ...] | None = None, what: str = ""
+        ) -> None:
             if ref is None:
                 return
             if ref not in known:
@@ -157,7 +165,12 @@ class Case(Frozen):
                 problems.append((path, f"{ref!r} is not {what}"))
 
         for i, ref in enumerate(self.index):
-            need(f"index[{i}]", ref, (Therapy, CarTInfusion, HSCT), "a therapy, CAR-T infusion or HSCT")
+            need(
+                f"index[{i}]",
+                ref,
+                (Therapy, CarTInfusion, HSCT),
+                "a therapy, CAR-T infusion or HSCT",
+            )
         if len(set(self.index)) != len(self.index):
             problems.append(("index", "an index therapy is listed twice"))
         if self.patient.age is not None:
@@ -231,14 +244,16 @@ class Case(Frozen):
         deaths = [(i, ev) for i, ev in enumerate(self.timeline) if isinstance(ev, Death)]
         if len(deaths) > 1:
             out.append((f"timeline[{deaths[1][0]}]", "a patient can die only once"))
-        death_t = resolved.get(deaths[0][1].id) if deaths and deaths[0][1].date is not None else None
+        death_t = (
+            resolved.get(deaths[0][1].id) if deaths and deaths[0][1].date is not None else None
+        )
         for i, ev in enumerate(self.timeline):
             t = resolved.get(ev.id) if event_time(ev) is not None else None
             path = self._path_of(ev.id)
             label = ev.type.replace("_", " ")
-            if isinstance(ev, Relapse | CarTInfusion | HSCT | Death | DiseaseAssessment | ToxicityEpisode):
-                if certainly_before(t, dx):
-                    out.append((path, f"this {label} is dated before the diagnosis"))
+            clinical = (Relapse, CarTInfusion, HSCT, Death, DiseaseAssessment, ToxicityEpisode)
+            if isinstance(ev, clinical) and certainly_before(t, dx):
+                out.append((path, f"this {label} is dated before the diagnosis"))
             if death_t is not None and not isinstance(ev, Death) and certainly_before(death_t, t):
                 out.append((path, f"this {label} is dated after the patient's death"))
             end = getattr(ev, "end", None) or getattr(ev, "resolved", None)
@@ -283,9 +298,71 @@ class Case(Frozen):
         """Place any point in time of this case on its axis."""
         return resolve_one(point, self.resolved_times)
 
-    def interval(self, start: str, end: str) -> Interval | None:
-        """Time from one event to another, at the precision the data allow (None if unknowable)."""
-        return interval_between(self.time_of(start), self.time_of(end))
+    def as_point(self, value: Point) -> Point:
+        """An event id (or ``diagnosis``) stays an id; other text is read as a point in time."""
+        if isinstance(value, str) and value not in self.resolved_times:
+            return parse_time(value)
+        return value
+
+    def stated_time(self, ref: str) -> PartialDate | RelativeTime | None:
+        """The time an event (or ``diagnosis``) is written with, as given."""
+        if ref == DIAGNOSIS_REF:
+            return self.diagnosis.date
+        return event_time(self.event(ref))  # type: ignore[return-value]
+
+    def offset_chain(self, point: Point) -> list[tuple[str, float, float]]:
+        """The events a point counts from, nearest first, each with the offset range from it.
+
+        ``car1+28d`` where ``car1`` is ``rel1+60d`` gives ``[(car1, 28, 28), (rel1, 88, 88)]``
+        (an event id first lists itself at offset 0).
+        """
+        point = self.as_point(point)
+        out: list[tuple[str, float, float]] = []
+        seen: set[str] = set()
+        current: PartialDate | RelativeTime | None
+        if isinstance(point, str):
+            out.append((point, 0.0, 0.0))
+            seen.add(point)
+            current = self.stated_time(point)
+        else:
+            current = point
+        lo = hi = 0.0
+        while isinstance(current, RelativeTime):
+            u = current.uncertainty_days
+            lo += current.days - u
+            hi += current.days + u
+            out.append((current.ref, lo, hi))
+            if current.ref in seen:  # loops are refused by validation; never spin here
+                break
+            seen.add(current.ref)
+            current = self.stated_time(current.ref)
+        return out
+
+    def locate(self, point: Point) -> ResolvedTime | None:
+        """Place an event id, ``diagnosis`` or a point in time on the case's axes."""
+        point = self.as_point(point)
+        if isinstance(point, str):
+            return self.time_of(point)
+        return self.place(point)
+
+    def interval(self, start: Point, end: Point) -> Interval | None:
+        """Time from ``start`` to ``end`` (event ids, ``diagnosis``, or points such as ``car1+28d``).
+
+        When one point counts from the other, directly or through a chain of offsets, the
+        interval is the sum of the stated offsets: ``car1+28d`` is exactly 28 days after
+        ``car1`` even when ``car1`` is dated only to the month. Otherwise both are placed on the
+        case's axes and compared at the precision the data allow; ``None`` when they lie on
+        different axes (one dated, one counted from an undated event): unknowable, never guessed.
+        """
+        start_chain = {ref: (lo, hi) for ref, lo, hi in self.offset_chain(start)}
+        for ref, elo, ehi in self.offset_chain(end):
+            if ref in start_chain:
+                slo, shi = start_chain[ref]
+                return Interval(elo - shi, ehi - slo)
+        a, b = self.locate(start), self.locate(end)
+        if a is None or b is None:
+            return None
+        return interval_between(a, b)
 
     def index_events(self) -> list[Event]:
         """The index therapies (explicit, else the last CAR-T infusion, else the last blinatumomab)."""

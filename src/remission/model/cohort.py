@@ -24,7 +24,9 @@ class CountStat(Frozen):
     label: ShortText
     n: int | None = Field(None, ge=0)
     of: int | None = Field(None, ge=1, description="Denominator when not the whole cohort.")
-    pct: float | None = Field(None, ge=0, le=100, description="Percentage as stated, when no count is given.")
+    pct: float | None = Field(
+        None, ge=0, le=100, description="Percentage as stated, when no count is given."
+    )
     note: Text | None = None
 
     @model_validator(mode="after")
@@ -93,8 +95,12 @@ class CohortAggregate(Frozen):
     @model_validator(mode="after")
     def _counts_fit(self) -> CohortAggregate:
         for name in (
-            "n_complete_response", "n_mrd_negative", "n_bridged_to_hsct",
-            "n_crs_any", "n_crs_grade3plus", "n_icans_any",
+            "n_complete_response",
+            "n_mrd_negative",
+            "n_bridged_to_hsct",
+            "n_crs_any",
+            "n_crs_grade3plus",
+            "n_icans_any",
         ):
             value = getattr(self, name)
             if value is not None and value > self.n_patients:
@@ -108,7 +114,7 @@ class CohortAggregate(Frozen):
         for group in (self.baseline, self.outcomes, self.toxicities):
             for stat in group:
                 if stat.n is not None and stat.of is None and stat.n > self.n_patients:
-                    raise ValueError(f"'{stat.label}': {stat.n} is more than the {self.n_patients} patients")
+                    raise ValueError(
+                        f"'{stat.label}': {stat.n} is more than the {self.n_patients} patients"
+                    )
         return self
-
-

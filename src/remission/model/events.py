@@ -27,6 +27,8 @@ from remission.model.time import TimePoint
 from remission.model.vocab import load_vocabulary
 
 __all__ = [
+    "HSCT",
+    "MRD",
     "CSFFindings",
     "CarTInfusion",
     "Conditioning",
@@ -37,10 +39,8 @@ __all__ = [
     "Event",
     "ExtramedullaryFinding",
     "FollowUp",
-    "HSCT",
     "Imaging",
     "Lymphodepletion",
-    "MRD",
     "OtherEvent",
     "Relapse",
     "StatedGrade",
@@ -92,12 +92,21 @@ class Therapy(_EventBase):
     start: TimePoint | None = None
     end: TimePoint | None = None
     agents: tuple[Agent, ...] = Field((), description="Agents given (vocabulary 'agents').")
-    protocol: ShortText | None = Field(None, description="Named protocol, e.g. ALL-2009, hyper-CVAD.")
+    protocol: ShortText | None = Field(
+        None, description="Named protocol, e.g. ALL-2009, hyper-CVAD."
+    )
     intent: TherapyIntent | None = None
     line: int | None = Field(None, ge=1, le=20, description="Line of therapy, if stated.")
-    courses: int | None = Field(None, ge=1, le=100, description="Number of courses or cycles given.")
-    cycle: int | None = Field(None, ge=1, le=100, description="Cycle number when one event is one cycle.")
-    route: Literal["iv", "oral", "intrathecal", "subcutaneous", "intramuscular", "external_beam"] | None = None
+    courses: int | None = Field(
+        None, ge=1, le=100, description="Number of courses or cycles given."
+    )
+    cycle: int | None = Field(
+        None, ge=1, le=100, description="Cycle number when one event is one cycle."
+    )
+    route: (
+        Literal["iv", "oral", "intrathecal", "subcutaneous", "intramuscular", "external_beam"]
+        | None
+    ) = None
     dose: Dose | None = None
     radiation_site: Site | None = None
     added_to: Identifier | None = Field(
@@ -125,15 +134,30 @@ class Lymphodepletion(Frozen):
 class Donor(Frozen):
     """Who donated cells: for a donor-derived CAR-T or an allogeneic transplant."""
 
-    relation: Literal[
-        "sibling", "brother", "sister", "parent", "mother", "father", "child", "son", "daughter",
-        "other_relative", "unrelated", "cord", "unknown",
-    ] | None = None
+    relation: (
+        Literal[
+            "sibling",
+            "brother",
+            "sister",
+            "parent",
+            "mother",
+            "father",
+            "child",
+            "son",
+            "daughter",
+            "other_relative",
+            "unrelated",
+            "cord",
+            "unknown",
+        ]
+        | None
+    ) = None
     type: DonorType | None = None
     sex: Literal["male", "female"] | None = None
     hla_match: ShortText | None = Field(None, description="As stated, e.g. '10/10', '5/10'.")
     same_as: Identifier | None = Field(
-        None, description="Id of another event with the same donor (the HSCT after a donor-derived CAR-T)."
+        None,
+        description="Id of another event with the same donor (the HSCT after a donor-derived CAR-T).",
     )
 
 
@@ -182,8 +206,12 @@ class CarTInfusion(_EventBase):
                     raise ValueError(f"{term.label} is {fixed[key]} ({key}), not {given}")
         if "costimulatory" in fixed:
             given = data.get("costimulatory")
+            if isinstance(given, str):
+                given = [given]
             if not given:
                 data["costimulatory"] = list(fixed["costimulatory"])
+            elif not isinstance(given, list | tuple) or not all(isinstance(g, str) for g in given):
+                pass  # malformed: field validation reports it with its location
             elif list(given) != list(fixed["costimulatory"]):
                 raise ValueError(
                     f"{term.label} has costimulatory domain {', '.join(fixed['costimulatory'])}, "
@@ -250,11 +278,17 @@ class Relapse(_EventBase):
     kinase_mutations: tuple[ShortText, ...] = Field(
         (), description="ABL1 kinase-domain mutations found at this relapse (T315I)."
     )
-    genetics: tuple[ShortText, ...] = Field((), description="Other genetic findings at this relapse.")
-    refractory: bool | None = Field(None, description="Refractory to the salvage therapy given for it.")
+    genetics: tuple[ShortText, ...] = Field(
+        (), description="Other genetic findings at this relapse."
+    )
+    refractory: bool | None = Field(
+        None, description="Refractory to the salvage therapy given for it."
+    )
     lineage_switch: bool = False
     cns_status: Literal["CNS1", "CNS2", "CNS3"] | None = None
-    extent: ShortText | None = Field(None, description="As stated: 'massive extramedullary component'.")
+    extent: ShortText | None = Field(
+        None, description="As stated: 'massive extramedullary component'."
+    )
 
 
 class MRD(Frozen):
@@ -287,7 +321,9 @@ class CSFFindings(Frozen):
     blasts_present: bool | None = None
     blood_wbc_per_ul: float | None = Field(None, ge=0, le=1e7)
     blood_rbc_per_ul: float | None = Field(None, ge=0, le=1e8)
-    clinical_signs: bool = Field(False, description="Cranial nerve palsy, CNS mass, eye involvement.")
+    clinical_signs: bool = Field(
+        False, description="Cranial nerve palsy, CNS mass, eye involvement."
+    )
     cns_status_stated: Literal["CNS1", "CNS2", "CNS3"] | None = None
 
 
@@ -348,8 +384,12 @@ class ToxicityEpisode(_EventBase):
     syndrome: Literal[
         "crs", "icans", "gvhd", "iec_hs", "infection", "cytopenia", "tumour_lysis", "other"
     ]
-    term: ShortText | None = Field(None, description="CTCAE term for 'other' (tremor, seizure, fever).")
-    after: Identifier | None = Field(None, description="The infusion or course the episode follows.")
+    term: ShortText | None = Field(
+        None, description="CTCAE term for 'other' (tremor, seizure, fever)."
+    )
+    after: Identifier | None = Field(
+        None, description="The infusion or course the episode follows."
+    )
     onset: TimePoint | None = None
     resolved: TimePoint | None = None
     grade: StatedGrade | None = None
@@ -397,7 +437,15 @@ class OtherEvent(_EventBase):
 
 
 Event = Annotated[
-    Therapy | CarTInfusion | HSCT | Relapse | DiseaseAssessment | ToxicityEpisode | Death | FollowUp | OtherEvent,
+    Therapy
+    | CarTInfusion
+    | HSCT
+    | Relapse
+    | DiseaseAssessment
+    | ToxicityEpisode
+    | Death
+    | FollowUp
+    | OtherEvent,
     Field(discriminator="type"),
 ]
 

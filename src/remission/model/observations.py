@@ -44,7 +44,9 @@ class ObservationSeries(Frozen):
     unit: ShortText
     specimen: Literal["blood", "marrow", "csf", "serum", "plasma"] = "blood"
     method: ShortText | None = Field(None, description="flow cytometry, qPCR, ELISA, CBA ...")
-    anchor: Identifier | None = Field(None, description="Event whose day 0 the 'day' values count from.")
+    anchor: Identifier | None = Field(
+        None, description="Event whose day 0 the 'day' values count from."
+    )
     lloq: float | None = Field(None, gt=0, description="Lower limit of quantification, in 'unit'.")
     points: tuple[ObservationPoint, ...] = Field(min_length=1)
     note: Text | None = None

@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -54,14 +54,26 @@ _UNIT_DAYS: dict[str, tuple[float, float]] = {
     "y": (DAYS_PER_YEAR, DAYS_PER_YEAR / 2),
 }
 _UNIT_WORDS = {
-    "d": "d", "day": "d", "days": "d",
-    "w": "w", "wk": "w", "week": "w", "weeks": "w",
-    "m": "mo", "mo": "mo", "mon": "mo", "month": "mo", "months": "mo",
-    "y": "y", "yr": "y", "year": "y", "years": "y",
+    "d": "d",
+    "day": "d",
+    "days": "d",
+    "w": "w",
+    "wk": "w",
+    "week": "w",
+    "weeks": "w",
+    "m": "mo",
+    "mo": "mo",
+    "mon": "mo",
+    "month": "mo",
+    "months": "mo",
+    "y": "y",
+    "yr": "y",
+    "year": "y",
+    "years": "y",
 }
 
 
-class Precision(str, Enum):
+class Precision(StrEnum):
     """How much of a calendar date is known."""
 
     YEAR = "year"
@@ -69,7 +81,7 @@ class Precision(str, Enum):
     DAY = "day"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class PartialDate:
     """A calendar date known to the year, the month or the day (``2014``, ``2016-11``, ``2017-03-05``)."""
 
@@ -109,6 +121,12 @@ class PartialDate:
         month = self.month or 12
         return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
 
+    def __lt__(self, other: PartialDate) -> bool:
+        """Order by earliest then latest possible day (2014 sorts before 2014-03)."""
+        if not isinstance(other, PartialDate):
+            return NotImplemented
+        return (self.earliest, self.latest) < (other.earliest, other.latest)
+
     @classmethod
     def from_date(cls, value: dt.date) -> PartialDate:
         return cls(value.year, value.month, value.day)
@@ -132,8 +150,17 @@ class RelativeTime:
     def __post_init__(self) -> None:
         if self.unit not in _UNIT_DAYS:
             raise ValueError(f"unknown unit {self.unit!r}; use d, w, mo or y")
-        if not math.isfinite(self.amount) or abs(self.amount) > 200 * 366:
-            raise ValueError(f"offset {self.amount} {self.unit} is not a plausible time span")
+        if not _REF_RE.match(self.ref):
+            raise ValueError(
+                f"{self.ref!r} is not an event id (letters, digits, '_', '.', '-', starting with a "
+                "letter or digit)"
+            )
+        if not math.isfinite(self.amount) or abs(self.amount * _UNIT_DAYS[self.unit][0]) > 200 * 366:
+            raise ValueError(f"offset {self.amount:g} {self.unit} is not a plausible time span")
+        # offsets are kept to a millionth of a unit, and a zero offset is simply "the same day"
+        object.__setattr__(self, "amount", round(float(self.amount), 6) + 0.0)
+        if self.amount == 0:
+            object.__setattr__(self, "unit", "d")
 
     @property
     def days(self) -> float:
@@ -145,17 +172,23 @@ class RelativeTime:
 
     def __str__(self) -> str:
         if self.amount == 0:
-            return self.ref
-        amount = int(self.amount) if float(self.amount).is_integer() else self.amount
+            # a bare id, unless the id itself reads as an offset ("car-1d"): then say "+0d"
+            return self.ref if not _REL_RE.match(self.ref) else f"{self.ref}+0d"
+        magnitude = abs(self.amount)
+        text = str(int(magnitude)) if magnitude.is_integer() else f"{magnitude:.6f}".rstrip("0")
         sign = "+" if self.amount > 0 else "-"
-        return f"{self.ref}{sign}{abs(amount) if sign == '-' else amount}{self.unit}"
+        return f"{self.ref}{sign}{text}{self.unit}"
 
 
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+_REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+# An offset needs a unit ("car1+28d") or the word "day" ("car1 + day 28"); bare text is an id.
 _REL_RE = re.compile(
-    r"^(?P<ref>[A-Za-z][A-Za-z0-9_.\-]*?)\s*(?:(?P<sign>[+-])\s*(?:day\s*)?(?P<amount>\d+(?:\.\d+)?)"
-    r"\s*(?P<unit>[A-Za-z]*))?$"
+    r"^(?P<ref>[A-Za-z0-9][A-Za-z0-9_.\-]*?)\s*(?P<sign>[+-])\s*"
+    r"(?:(?P<dayword>day)\s*(?P<damount>\d+(?:\.\d+)?)|(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>[A-Za-z]+))$",
+    re.IGNORECASE,
 )
+_NO_UNIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*?\s*\+\s*\d+(?:\.\d+)?$")
 
 
 def parse_time(value: Any) -> PartialDate | RelativeTime:
@@ -192,16 +225,21 @@ def parse_time(value: Any) -> PartialDate | RelativeTime:
     m = _REL_RE.match(text)
     if m:
         ref = m.group("ref")
-        if m.group("sign") is None:
-            return RelativeTime(ref)
-        unit_word = (m.group("unit") or "d").lower()
-        unit = _UNIT_WORDS.get(unit_word)
-        if unit is None:
-            raise ValueError(f"unknown time unit {unit_word!r} in {text!r}; use d, w, mo or y")
-        amount = float(m.group("amount"))
+        if m.group("dayword"):
+            unit, amount = "d", float(m.group("damount"))
+        else:
+            unit_word = m.group("unit").lower()
+            unit = _UNIT_WORDS.get(unit_word, "")
+            if not unit:
+                raise ValueError(f"unknown time unit {unit_word!r} in {text!r}; use d, w, mo or y")
+            amount = float(m.group("amount"))
         if m.group("sign") == "-":
             amount = -amount
         return RelativeTime(ref, amount, unit)
+    if _NO_UNIT_RE.match(text):
+        raise ValueError(f"{text!r} needs a unit: write e.g. {text.replace(' ', '')}d (days), w, mo or y")
+    if _REF_RE.match(text):
+        return RelativeTime(text)
     raise ValueError(
         f"{text!r} is not a point in time: write a date (2014, 2016-11, 2017-03-05) or an offset "
         "from an event (car1+28d, hsct1+2mo, car2-5d)"
@@ -222,7 +260,7 @@ def _parse_mapping(value: Mapping[str, Any]) -> RelativeTime:
             "an offset mapping takes one of days, weeks, months or years, e.g. {after: car1, days: 28}"
         )
     ref = value[dkey]
-    if not isinstance(ref, str):
+    if not isinstance(ref, str) or not _REF_RE.match(ref):
         raise ValueError(f"'{dkey}' must name an event id")
     if not units:
         return RelativeTime(ref)
@@ -292,32 +330,39 @@ def _resolve_point(
     key: str,
     points: Mapping[str, PartialDate | RelativeTime | None],
     cache: dict[str, ResolvedTime],
-    stack: list[str],
 ) -> ResolvedTime:
-    if key in cache:
-        return cache[key]
-    if key in stack:
-        loop = " -> ".join([*stack[stack.index(key):], key])
-        raise TimeResolutionError(key, f"times refer to each other in a loop: {loop}")
-    if key not in points:
-        raise TimeResolutionError(key, f"no event with id {key!r} to count from")
-    point = points[key]
-    stack.append(key)
-    try:
+    """Resolve one keyed point, following its chain of offsets iteratively (chains may be long)."""
+    chain: list[str] = []
+    on_chain: set[str] = set()
+    current = key
+    while current not in cache:
+        if current in on_chain:
+            loop = " -> ".join([*chain[chain.index(current):], current])
+            raise TimeResolutionError(key, f"times refer to each other in a loop: {loop}")
+        if current not in points:
+            if not chain:
+                raise TimeResolutionError(key, f"no event with id {key!r} to count from")
+            raise TimeResolutionError(
+                chain[-1], f"{points[chain[-1]]} counts from {current!r}, which is no event of this case"
+            )
+        chain.append(current)
+        on_chain.add(current)
+        point = points[current]
         if point is None:
-            result = ResolvedTime(key, 0.0, 0.0)
+            cache[current] = ResolvedTime(current, 0.0, 0.0)
         elif isinstance(point, PartialDate):
-            result = ResolvedTime(None, point.earliest.toordinal(), point.latest.toordinal())
+            cache[current] = ResolvedTime(None, point.earliest.toordinal(), point.latest.toordinal())
         else:
-            if point.ref not in points:
-                raise TimeResolutionError(key, f"{point} counts from {point.ref!r}, which is no event of this case")
-            base = _resolve_point(point.ref, points, cache, stack)
-            u = point.uncertainty_days
-            result = ResolvedTime(base.axis, base.lo + point.days - u, base.hi + point.days + u)
-    finally:
-        stack.pop()
-    cache[key] = result
-    return result
+            current = point.ref
+    for name in reversed(chain):
+        if name in cache:
+            continue
+        point = points[name]
+        assert isinstance(point, RelativeTime)
+        base = cache[point.ref]
+        u = point.uncertainty_days
+        cache[name] = ResolvedTime(base.axis, base.lo + point.days - u, base.hi + point.days + u)
+    return cache[key]
 
 
 def resolve_all(points: Mapping[str, PartialDate | RelativeTime | None]) -> dict[str, ResolvedTime]:
@@ -329,7 +374,7 @@ def resolve_all(points: Mapping[str, PartialDate | RelativeTime | None]) -> dict
     """
     cache: dict[str, ResolvedTime] = {}
     for key in points:
-        _resolve_point(key, points, cache, [])
+        _resolve_point(key, points, cache)
     return cache
 
 
@@ -344,7 +389,9 @@ def resolve_one(
         return ResolvedTime(None, point.earliest.toordinal(), point.latest.toordinal())
     base = resolved.get(point.ref)
     if base is None:
-        raise TimeResolutionError(point.ref, f"{point} counts from {point.ref!r}, which is no event of this case")
+        raise TimeResolutionError(
+            point.ref, f"{point} counts from {point.ref!r}, which is no event of this case"
+        )
     u = point.uncertainty_days
     return ResolvedTime(base.axis, base.lo + point.days - u, base.hi + point.days + u)
 

@@ -44,7 +44,9 @@ def mrd_negative(mrd: MRD, thresholds: dict[str, float] | None = None) -> MRDCal
     threshold = table[mrd.method]
     if mrd.value is not None and mrd.value > 0:
         neg = mrd.value < threshold
-        return MRDCall(neg, threshold, f"{mrd.value:.2g} {'<' if neg else '>='} {threshold:.0e} ({mrd.method})")
+        return MRDCall(
+            neg, threshold, f"{mrd.value:.2g} {'<' if neg else '>='} {threshold:.0e} ({mrd.method})"
+        )
     if mrd.value == 0 or mrd.detectable is False:
         if mrd.sensitivity is not None and mrd.sensitivity > threshold:
             return MRDCall(

@@ -26,13 +26,12 @@ from remission.model import (
     DiseaseAssessment,
     FollowUp,
     Interval,
-    PartialDate,
     Relapse,
-    RelativeTime,
     Therapy,
 )
+from remission.model.case import Point
 from remission.model.events import event_time
-from remission.model.time import ResolvedTime, interval_between
+from remission.model.time import DAYS_PER_MONTH
 
 __all__ = [
     "DIAGNOSIS",
@@ -42,7 +41,6 @@ __all__ = [
     "Outcome",
     "duration_of_response",
     "early_response",
-    "elapsed",
     "event_free_survival",
     "interval_dict",
     "overall_survival",
@@ -61,7 +59,6 @@ EARLY_RESPONSE_WINDOW_DAYS = 42
 #: partial or incomplete count recovery; clinical-criteria.md section 3.1).
 REMISSION_CLASSES: tuple[str, ...] = ("CR", "CRh", "CRi")
 
-Point = str | PartialDate | RelativeTime
 
 
 # --------------------------------------------------------------------------------------------
@@ -69,68 +66,14 @@ Point = str | PartialDate | RelativeTime
 # --------------------------------------------------------------------------------------------
 
 
-def _time_point(case: Case, ref: str) -> PartialDate | RelativeTime | None:
-    if ref == DIAGNOSIS:
-        return case.diagnosis.date
-    return event_time(case.event(ref))  # type: ignore[return-value]
-
-
-def _chain(case: Case, point: Point) -> list[tuple[str, float, float]]:
-    """The events a point counts from, nearest first, each with the offset range from it."""
-    out: list[tuple[str, float, float]] = []
-    seen: set[str] = set()
-    current: PartialDate | RelativeTime | None
-    if isinstance(point, str):
-        out.append((point, 0.0, 0.0))
-        seen.add(point)
-        current = _time_point(case, point)
-    else:
-        current = point
-    lo = hi = 0.0
-    while isinstance(current, RelativeTime):
-        u = current.uncertainty_days
-        lo += current.days - u
-        hi += current.days + u
-        out.append((current.ref, lo, hi))
-        if current.ref in seen:  # a loop is refused by Case validation; never spin here
-            break
-        seen.add(current.ref)
-        current = _time_point(case, current.ref)
-    return out
-
-
-def _place(case: Case, point: Point) -> ResolvedTime | None:
-    if isinstance(point, str):
-        return case.time_of(point)
-    return case.place(point)
-
-
-def elapsed(case: Case, start: Point, end: Point) -> Interval | None:
-    """The time from ``start`` to ``end`` (event ids, ``"diagnosis"``, or points in time).
-
-    When one point counts from the other, directly or through a chain of offsets, the interval
-    is the sum of the stated offsets: "car1+28d" is exactly 28 days after ``car1`` even when
-    ``car1`` is dated only to the month. Otherwise both points are placed on the case's axes and
-    compared at the precision the data allow; ``None`` when they lie on different axes (one
-    dated, one counted from an undated event): unknowable, never guessed.
-    """
-    start_chain = {ref: (lo, hi) for ref, lo, hi in _chain(case, start)}
-    for ref, elo, ehi in _chain(case, end):
-        if ref in start_chain:
-            slo, shi = start_chain[ref]
-            return Interval(elo - shi, ehi - slo)
-    a, b = _place(case, start), _place(case, end)
-    if a is None or b is None:
-        return None
-    return interval_between(a, b)
-
-
 def _label(point: Point) -> str:
     return point if isinstance(point, str) else str(point)
 
 
 def _undated(case: Case, point: Point) -> bool:
-    return isinstance(point, str) and _time_point(case, point) is None
+    return (
+        isinstance(point, str) and point in case.resolved_times and case.stated_time(point) is None
+    )
 
 
 def _why_not_placed(case: Case, start: Point, end: Point) -> str:
@@ -156,6 +99,8 @@ def interval_dict(iv: Interval | None) -> dict[str, Any] | None:
         "months": round(iv.months, 2),
         "lo_days": round(iv.lo, 2),
         "hi_days": round(iv.hi, 2),
+        "lo_months": round(iv.lo / DAYS_PER_MONTH, 2),
+        "hi_months": round(iv.hi / DAYS_PER_MONTH, 2),
         "exact": iv.exact,
         "precision": iv.precision,
     }
@@ -300,15 +245,16 @@ def _last_contact(case: Case, anchor: str, events: Sequence[Any]) -> tuple[str, 
             unplaced.append(ev.id)
             continue
         for label, point in points:
-            iv = elapsed(case, anchor, point)
+            iv = case.interval(anchor, point)
             if iv is None:
-                unplaced.append(label)
+                if ev.id not in unplaced:
+                    unplaced.append(ev.id)
             elif iv.hi >= 0:
                 placed.append((iv.days, pos, label, iv))
     if not placed:
         if not events:
             return f"nothing is recorded after {anchor}: no follow-up to count to"
-        listed = ", ".join(dict.fromkeys(unplaced)) or "none"
+        listed = ", ".join(unplaced) or "none"
         return (
             f"no event after {anchor} can be placed relative to it (not comparable: {listed}); "
             + _why_not_placed(case, anchor, unplaced[0] if unplaced else anchor)
@@ -322,7 +268,7 @@ def _later_unplaced_note(case: Case, anchor: str, events: Sequence[Any], last: s
     base = last.split(".")[0]
     later = ids[ids.index(base) + 1 :] if base in ids else []
     unplaced = [
-        i for i in later if event_time(case.event(i)) is None or elapsed(case, anchor, i) is None
+        i for i in later if event_time(case.event(i)) is None or case.interval(anchor, i) is None
     ]
     if unplaced:
         return [
@@ -342,7 +288,7 @@ def _ending(
     notes: list[str],
     label: str | None = None,
 ) -> Outcome:
-    iv = elapsed(case, anchor, end.id)
+    iv = case.interval(anchor, end.id)
     name = label or end.id
     if iv is None:
         return Outcome(
@@ -448,7 +394,7 @@ def early_response(case: Case, therapy: str) -> EarlyResponse:
     notes: list[str] = []
     early: list[tuple[str, str]] = []
     for i, ev in enumerate(candidates):
-        iv = elapsed(case, therapy, ev.id)
+        iv = case.interval(therapy, ev.id)
         if iv is None:
             if i != 0:
                 continue

@@ -24,12 +24,24 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Literal
 
-from remission.model import MRD, Case, Death, DiseaseAssessment, FollowUp, Relapse, load_vocabulary
+from remission.model import (
+    HSCT,
+    MRD,
+    CarTInfusion,
+    Case,
+    Death,
+    DiseaseAssessment,
+    FollowUp,
+    Relapse,
+    Therapy,
+    load_vocabulary,
+)
 from remission.rules.mrd import mrd_negative
 
 __all__ = [
     "RESPONSE_CRITERIA",
     "RESPONSE_RANK",
+    "SUPPORTIVE_INTENTS",
     "Durability",
     "ExtramedullaryResponse",
     "MRDResponse",
@@ -586,16 +598,55 @@ def _explain(
 # --------------------------------------------------------------------------------------------
 
 
+#: Therapy intents that do not treat the leukaemia itself: they do not break the link between a
+#: baseline and the therapy it is the baseline of (an interpretation, docs/rules-disease.md).
+SUPPORTIVE_INTENTS: frozenset[str] = frozenset(
+    {
+        "lymphodepletion",
+        "conditioning",
+        "cns_prophylaxis",
+        "gvhd_prophylaxis",
+        "gvhd_treatment",
+        "toxicity_management",
+    }
+)
+
+
+def _treats(ev: Any, judged: str | None) -> bool:
+    if isinstance(ev, CarTInfusion | HSCT):
+        return True
+    if isinstance(ev, Therapy):
+        return ev.intent not in SUPPORTIVE_INTENTS and (judged is None or ev.added_to != judged)
+    return False
+
+
 def baseline_for(case: Case, assessment_id: str) -> DiseaseAssessment | Relapse | None:
-    """The baseline of an assessment: the latest disease assessment or relapse with marrow
-    blasts listed before the therapy it assesses (before the assessment itself when it assesses
-    nothing)."""
+    """The baseline of an assessment: the disease status just before the therapy it judges.
+
+    The judged therapy is the one the assessment ``assesses``, else the last anti-leukaemic
+    therapy (a therapy, CAR-T infusion or transplant) listed before it. The baseline is the
+    latest disease assessment or relapse with a marrow blast percentage listed before that
+    therapy, provided no other anti-leukaemic therapy lies between them (after a bridging or
+    salvage course the old count no longer describes the disease the therapy met). Supportive
+    courses (lymphodepletion, conditioning, CNS prophylaxis, GVHD or toxicity treatment) and
+    agents ``added_to`` the judged therapy do not count as another therapy. None when there is
+    no such baseline.
+    """
     ids = [ev.id for ev in case.timeline]
     ev = case.event(assessment_id)
     if not isinstance(ev, DiseaseAssessment):
         raise TypeError(f"{assessment_id!r} is not a disease assessment")
-    limit = ids.index(ev.assesses) if ev.assesses in ids else ids.index(assessment_id)
-    for prior in reversed(case.timeline[:limit]):
+    judged = ev.assesses if ev.assesses in ids else None
+    before = case.timeline[: ids.index(judged if judged is not None else assessment_id)]
+    if judged is None:
+        for i in range(len(before) - 1, -1, -1):
+            if _treats(before[i], None):
+                judged = before[i].id
+                before = before[:i]
+                break
+    for prior in reversed(before):
+        if _treats(prior, judged):
+            return None
         if isinstance(prior, DiseaseAssessment | Relapse) and prior.marrow_blasts_pct is not None:
             return prior
     return None
@@ -663,7 +714,6 @@ def durable_response(
     The class at the assessment is not withdrawn when durability is not shown: case reports
     rarely give the confirming marrow.
     """
-    from remission.rules.outcomes import elapsed  # outcomes imports this module
 
     weeks = criteria.durable_weeks
     need = weeks * 7
@@ -687,7 +737,7 @@ def durable_response(
             elif later.remission is False:
                 ends = True
         if isinstance(ev, Death):
-            iv = elapsed(case, assessment_id, ev.id)
+            iv = case.interval(assessment_id, ev.id)
             if iv is not None and iv.lo >= need:
                 continue
             return Durability(
@@ -698,7 +748,7 @@ def durable_response(
             )
         if not (ends or holds):
             continue
-        iv = elapsed(case, assessment_id, ev.id)
+        iv = case.interval(assessment_id, ev.id)
         if iv is None:
             return Durability(
                 assessment_id, None, ev.id, f"{ev.id} cannot be placed relative to {assessment_id}"

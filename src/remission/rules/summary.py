@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal
 
 from remission.model import (
     HSCT,
@@ -31,6 +32,7 @@ from remission.model import (
     ToxicityEpisode,
     load_vocabulary,
 )
+from remission.rules.episodes import grade_case
 from remission.rules.mrd import mrd_negative
 
 __all__ = ["RESPONSE_RANK", "summarize", "summarize_cohort"]
@@ -87,7 +89,7 @@ def _index_therapy_rows(events: Sequence[Event]) -> list[IndexTherapySummary]:
                 target = attrs.get("target")
                 rows.append(
                     IndexTherapySummary(
-                        therapy_class=cls,  # type: ignore[arg-type]
+                        therapy_class=cls,
                         agent=agent,
                         target=target if target in ("CD19", "CD22", "CD19/CD22") else None,
                         courses=ev.courses,
@@ -100,7 +102,9 @@ def _best_response(case: Case, event_ids: set[str]) -> str | None:
     ranked = [
         RESPONSE_RANK[ev.response]
         for ev in case.timeline
-        if isinstance(ev, DiseaseAssessment) and ev.assesses in event_ids and ev.response is not None
+        if isinstance(ev, DiseaseAssessment)
+        and ev.assesses in event_ids
+        and ev.response is not None
     ]
     return max(ranked)[1] if ranked else None
 
@@ -123,11 +127,21 @@ def _bridged_to_hsct(
         last = max(prior_index, key=lambda i: pos[i])
         in_remission = _best_response(case, {last}) in ("CR", "CRi")
         relapsed = any(
-            isinstance(ev, Relapse) and pos[last] < pos[ev.id] < pos[hsct.id] for ev in case.timeline
+            isinstance(ev, Relapse) and pos[last] < pos[ev.id] < pos[hsct.id]
+            for ev in case.timeline
         )
         if in_remission and not relapsed:
             return True
     return False
+
+
+def _stated_for(ev: ToxicityEpisode, index: Sequence[Event], pos: dict[str, int]) -> str | None:
+    """The index therapy a stated toxicity grade belongs to: its ``after``, else the last index
+    therapy listed before it."""
+    if ev.after is not None:
+        return ev.after
+    before = [i.id for i in index if pos[i.id] < pos[ev.id]]
+    return before[-1] if before else None
 
 
 def summarize(case: Case, *, mrd_thresholds: dict[str, float] | None = None) -> CaseSummary:
@@ -138,7 +152,11 @@ def summarize(case: Case, *, mrd_thresholds: dict[str, float] | None = None) -> 
     first = min((pos[e.id] for e in index), default=None)
     complete = case.complete_history
     before = [ev for ev in case.timeline if first is not None and pos[ev.id] < first]
-    after = [ev for ev in case.timeline if first is not None and pos[ev.id] > first and ev.id not in index_ids]
+    after = [
+        ev
+        for ev in case.timeline
+        if first is not None and pos[ev.id] > first and ev.id not in index_ids
+    ]
 
     # age: at the index therapy if stated there, else as stated (usually at diagnosis)
     age = case.patient.age
@@ -164,8 +182,10 @@ def summarize(case: Case, *, mrd_thresholds: dict[str, float] | None = None) -> 
     refractory_flags += [
         True for ev in before if isinstance(ev, DiseaseAssessment) and ev.response in ("NR", "PD")
     ]
-    refractory = True if any(f is True for f in refractory_flags) else (
-        False if refractory_flags and all(f is False for f in refractory_flags) else None
+    refractory = (
+        True
+        if any(f is True for f in refractory_flags)
+        else (False if refractory_flags and all(f is False for f in refractory_flags) else None)
     )
 
     allo_before = [ev for ev in before if isinstance(ev, HSCT) and ev.kind == "allogeneic"]
@@ -177,7 +197,7 @@ def summarize(case: Case, *, mrd_thresholds: dict[str, float] | None = None) -> 
     cns: bool | None = None
     if index_relapse is not None:
         site_ids = list(index_relapse.sites)
-        for ev in before[pos[index_relapse.id]:]:
+        for ev in before[pos[index_relapse.id] :]:
             if isinstance(ev, DiseaseAssessment):
                 site_ids += [f.site for f in ev.extramedullary if f.status in ("present", "new")]
                 if ev.csf is not None and ev.csf.blasts_present:
@@ -189,24 +209,47 @@ def summarize(case: Case, *, mrd_thresholds: dict[str, float] | None = None) -> 
         cns = "cns" in em_sites or index_relapse.cns_status in ("CNS2", "CNS3")
 
     # response and MRD: assessments that judge an index therapy
-    judged = [ev for ev in case.timeline if isinstance(ev, DiseaseAssessment) and ev.assesses in index_ids]
+    judged = [
+        ev for ev in case.timeline if isinstance(ev, DiseaseAssessment) and ev.assesses in index_ids
+    ]
     response = _best_response(case, index_ids)
     calls = [mrd_negative(ev.mrd, mrd_thresholds).negative for ev in judged if ev.mrd is not None]
-    mrd_neg = True if any(c is True for c in calls) else (False if calls and all(c is False for c in calls) else None)
+    mrd_neg = (
+        True
+        if any(c is True for c in calls)
+        else (False if calls and all(c is False for c in calls) else None)
+    )
 
-    # toxicity: stated maximum grades of episodes following an index therapy
-    def max_grade(syndrome: str) -> int | None:
-        grades = [
-            ev.grade.grade
+    # toxicity: stated maximum grades of episodes following an index therapy; an index therapy
+    # with daily assessments but no stated grade gets the ASTCT 2019 grade computed from them
+    grading = grade_case(case) if case.assessments else None
+
+    def max_grade(syndrome: Literal["crs", "icans"]) -> int | None:
+        stated = [
+            ev
             for ev in case.timeline
-            if isinstance(ev, ToxicityEpisode) and ev.syndrome == syndrome and ev.grade is not None
-            and (ev.after in index_ids or (ev.after is None and first is not None and pos[ev.id] > first))
+            if isinstance(ev, ToxicityEpisode)
+            and ev.syndrome == syndrome
+            and ev.grade is not None
+            and (
+                ev.after in index_ids
+                or (ev.after is None and first is not None and pos[ev.id] > first)
+            )
         ]
+        grades = [ev.grade.grade for ev in stated if ev.grade is not None]
+        if grading is not None:
+            covered = {_stated_for(ev, index, pos) for ev in stated}
+            for ev in index:
+                if ev.id not in covered:
+                    computed = grading.max_grade(syndrome, follows=ev.id)
+                    if computed is not None:
+                        grades.append(computed)
         return max(grades) if grades else None
 
     gvhd_eps = [ev for ev in after if isinstance(ev, ToxicityEpisode) and ev.syndrome == "gvhd"]
     gvhd = (
-        True if any(ev.grade is None or ev.grade.grade > 0 for ev in gvhd_eps)
+        True
+        if any(ev.grade is None or ev.grade.grade > 0 for ev in gvhd_eps)
         else (False if gvhd_eps else None)
     )
 
@@ -240,17 +283,19 @@ def summarize(case: Case, *, mrd_thresholds: dict[str, float] | None = None) -> 
     return CaseSummary(
         age_years=age_years,
         sex=case.patient.sex,
-        diagnosis=diagnosis,  # type: ignore[arg-type]
+        diagnosis=diagnosis,
         ph_positive=dx.ph_positive,
-        bcr_abl_transcript=dx.bcr_abl1_transcript if dx.bcr_abl1_transcript in ("p210", "p190") else None,
+        bcr_abl_transcript=dx.bcr_abl1_transcript
+        if dx.bcr_abl1_transcript in ("p210", "p190")
+        else None,
         abl_kinase_mutations=mutations,
         relapse_count=relapse_count,
         refractory=refractory,
         prior_hsct=prior_hsct,
-        extramedullary_sites=em_sites,  # type: ignore[arg-type]
+        extramedullary_sites=em_sites,
         cns_involvement=cns,
         index_therapies=_index_therapy_rows(index),
-        response=response,  # type: ignore[arg-type]
+        response=response,
         mrd_negative=mrd_neg,
         crs_max_grade=max_grade("crs"),
         icans_max_grade=max_grade("icans"),
