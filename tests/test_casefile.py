@@ -311,7 +311,7 @@ def test_a_file_that_is_not_a_block_of_fields_says_what_it_is(text, what):
     problem = only_problem(text)
     assert problem.message.startswith("a case file must be a block of fields (id, patient, timeline")
     assert what in problem.message
-    assert problem.line == 3  # after the PNG signature's two line breaks
+    assert problem.line == 1
 
 
 def test_an_unknown_document_kind_is_named():

@@ -25,6 +25,7 @@ from remission.casefile import (
     LoadedFile,
     document_from_data,
     dump_document,
+    duplicate_id_problems,
     load_file,
     load_files,
 )
@@ -192,16 +193,7 @@ def import_files(
     problems = [p for _, _, probs in prepared for p in probs]
     if problems:
         raise CaseFileError(problems)
-    seen: dict[str, str] = {}
-    for source, record, _ in prepared:
-        assert record is not None
-        if record.id in seen:
-            problems.append(
-                Problem(
-                    f"case id {record.id!r} is also used by {seen[record.id]}", source, None, "id"
-                )
-            )
-        seen.setdefault(record.id, source)
+    problems = duplicate_id_problems([(src, rec.id) for src, rec, _ in prepared if rec is not None])
     if problems:
         raise DuplicateIdError(problems)
     records = [(source, record) for source, record, _ in prepared if record is not None]

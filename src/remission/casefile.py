@@ -33,6 +33,7 @@ __all__ = [
     "Document",
     "LoadedFile",
     "document_from_data",
+    "duplicate_id_problems",
     "dump_document",
     "load_file",
     "load_files",
@@ -456,6 +457,26 @@ def load_file(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> LoadedFil
     return LoadedFile(p, parse_document_text(text, where), text)
 
 
+def duplicate_id_problems(entries: Sequence[tuple[str, str]]) -> list[Problem]:
+    """One problem per file whose document id an earlier file in ``entries`` already uses.
+
+    ``entries`` are ``(file, document id)`` pairs in import order; the line of the repeated
+    ``id`` is read back from the file (only for the few files at fault).
+    """
+    seen: dict[str, str] = {}
+    out: list[Problem] = []
+    for source, doc_id in entries:
+        if doc_id not in seen:
+            seen[doc_id] = source
+            continue
+        try:
+            line = _node_line(Path(source).read_text(encoding="utf-8"), ("id",))
+        except (OSError, UnicodeDecodeError):
+            line = None
+        out.append(Problem(f"case id {doc_id!r} is also used by {seen[doc_id]}", source, line, "id"))
+    return out
+
+
 def load_files(paths: Iterable[str | Path], *, max_bytes: int = MAX_FILE_BYTES) -> list[LoadedFile]:
     """Load several files, gathering the problems of all of them before failing.
 
@@ -468,21 +489,7 @@ def load_files(paths: Iterable[str | Path], *, max_bytes: int = MAX_FILE_BYTES) 
             loaded.append(load_file(path, max_bytes=max_bytes))
         except CaseFileError as exc:
             problems.extend(exc.problems)
-    seen: dict[str, Path] = {}
-    dup: list[Problem] = []
-    for item in loaded:
-        doc_id = item.document.id
-        if doc_id in seen:
-            dup.append(
-                Problem(
-                    f"case id {doc_id!r} is also used by {seen[doc_id]}",
-                    str(item.path),
-                    _node_line(item.text, ("id",)),
-                    "id",
-                )
-            )
-        else:
-            seen[doc_id] = item.path
+    dup = duplicate_id_problems([(str(item.path), item.document.id) for item in loaded])
     if problems:
         raise CaseFileError(problems + dup)
     if dup:

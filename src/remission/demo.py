@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from remission.api import (
     ImportReport,
@@ -19,7 +20,11 @@ from remission.api import (
     summary_table_csv,
 )
 from remission.examples import example_paths
+from remission.exceptions import RemissionError
 from remission.model import Case, CaseSummary
+from remission.rules.episodes import grade_case
+from remission.rules.outcomes import duration_of_response, event_free_survival, overall_survival
+from remission.rules.response import case_responses
 from remission.store import Store
 
 __all__ = ["DemoResult", "run_demo"]
@@ -32,6 +37,27 @@ class DemoResult:
     report: ImportReport
     files: dict[str, Path] = field(default_factory=dict)
     summaries: list[tuple[str, CaseSummary]] = field(default_factory=list)
+    derived: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def derive(case: Case) -> dict[str, Any]:
+    """What the rules derive from a case: graded episodes, responses and outcome intervals."""
+    grading = grade_case(case)
+    outcomes = {}
+    for name, func in (
+        ("overall_survival", overall_survival),
+        ("event_free_survival", event_free_survival),
+        ("duration_of_response", duration_of_response),
+    ):
+        try:
+            outcomes[name] = func(case).to_dict()
+        except RemissionError as exc:
+            outcomes[name] = {"computable": False, "reason": str(exc)}
+    return {
+        "episodes": [ep.to_dict() for ep in grading.episodes],
+        "responses": [call.to_dict() for call in case_responses(case)],
+        "outcomes": outcomes,
+    }
 
 
 def run_demo(store: Store, out_dir: str | Path) -> DemoResult:
@@ -53,12 +79,18 @@ def run_demo(store: Store, out_dir: str | Path) -> DemoResult:
         if isinstance(doc, Case):
             assert isinstance(summary, CaseSummary)
             result.summaries.append((doc.id, summary))
+            result.derived[doc.id] = derive(doc)
     csv_path = out / "case-summaries.csv"
     csv_path.write_text(summary_table_csv(result.summaries), encoding="utf-8")
     json_path = out / "summaries.json"
     json_path.write_text(json.dumps(all_summaries, indent=2, ensure_ascii=False), encoding="utf-8")
+    derived_path = out / "derived.json"
+    derived_path.write_text(
+        json.dumps(result.derived, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
     result.files.update(
         {
+            "derived grades, responses and intervals (JSON)": derived_path,
             "case summaries (CSV)": csv_path,
             "all summaries (JSON)": json_path,
             "exported case files": out / "cases",

@@ -5,6 +5,9 @@ store exactly as it was and says what and where (file, line, field) in words a c
 understands. So a bad import prints ``file:line: field: message`` on stderr, exits 1, prints
 nothing on stdout, and the store - its listing, every case's history, its very bytes - is
 unchanged, even when only the last of several files is bad.
+
+Each command starts a fresh interpreter (over a second), so every refused import of this module
+is run once, side by side, in one fixture; each test then reads the outcome of its own import.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +52,7 @@ NEW_CASE = textwrap.dedent(
 )
 
 
-def start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [EXE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
-    )
+# --- running the command line --------------------------------------------------------------------
 
 
 @dataclass
@@ -62,11 +63,14 @@ class Result:
 
 
 def run_all(*commands: tuple[str, ...]) -> list[Result]:
-    """Run several commands side by side (each start-up is slow) and wait for all of them."""
-    procs = [start(*cmd) for cmd in commands]
+    """Run several commands side by side and wait for all of them."""
+    procs = [
+        subprocess.Popen([EXE, *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        for cmd in commands
+    ]
     results = []
     for proc in procs:
-        out, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=180)
         results.append(Result(proc.returncode, out, err))
     return results
 
@@ -77,46 +81,35 @@ def run(*args: str) -> Result:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """What a user can see of a store (its listing, a stored case's history) and its bytes."""
+
     listing: list
     history: list
     sha256: str
 
 
-def snapshot(db: Path) -> Snapshot:
-    """What a user can see of the store (its listing and a stored case's history) and its bytes."""
-    listed, history = run_all(
-        ("list", "--json", "--db", str(db)), ("history", STORED_CASE, "--json", "--db", str(db))
-    )
-    assert listed.returncode == 0 and history.returncode == 0, listed.stderr + history.stderr
-    return Snapshot(
-        json.loads(listed.stdout), json.loads(history.stdout), hashlib.sha256(db.read_bytes()).hexdigest()
-    )
+def snapshots(*dbs: Path) -> list[Snapshot]:
+    commands = []
+    for db in dbs:
+        commands += [("list", "--json", "--db", str(db)), ("history", STORED_CASE, "--json", "--db", str(db))]
+    results = run_all(*commands)
+    out = []
+    for db, listed, history in zip(dbs, results[::2], results[1::2], strict=True):
+        assert listed.returncode == 0 and history.returncode == 0, listed.stderr + history.stderr
+        out.append(Snapshot(json.loads(listed.stdout), json.loads(history.stdout),
+                            hashlib.sha256(db.read_bytes()).hexdigest()))
+    return out
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Snapshot]:
-    """A store holding one case and one cohort, imported once, with its snapshot."""
-    db = tmp_path_factory.mktemp("template") / "store.sqlite"
-    done = run("import", str(SEEDS["000"]), str(SEEDS["004"]), "--db", str(db))
-    assert done.returncode == 0, done.stderr
-    return db, snapshot(db)
+def assert_refused(result: Result, n_problems: int) -> None:
+    """Exit status 1, nothing on stdout, and the count of problems first on stderr."""
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    noun = "problem" if n_problems == 1 else "problems"
+    assert result.stderr.startswith(f"error: {n_problems} {noun} found; nothing was stored.\n")
 
 
-@pytest.fixture
-def store(template: tuple[Path, Snapshot], tmp_path: Path) -> tuple[Path, Snapshot]:
-    """A private copy of the template store, and what it looked like before the test."""
-    db = tmp_path / "store.sqlite"
-    shutil.copyfile(template[0], db)
-    return db, template[1]
-
-
-def edited_stored_case(folder: Path) -> Path:
-    """The stored case with a birth year added: importing it alone would save version 2."""
-    data = yaml.safe_load(SEEDS["000"].read_text(encoding="utf-8"))
-    data["patient"]["birth_year"] = 1986
-    path = folder / "edited-seed-000.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
+# --- the files of each refused import ------------------------------------------------------------
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:
@@ -128,42 +121,66 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-def assert_refused(result: Result, n_problems: int) -> None:
-    assert result.returncode == 1
-    assert result.stdout == ""
-    noun = "problem" if n_problems == 1 else "problems"
-    assert result.stderr.startswith(f"error: {n_problems} {noun} found; nothing was stored.")
+def edited_stored_case(folder: Path) -> Path:
+    """The stored case with a birth year added: importing it alone would save version 2."""
+    data = yaml.safe_load(SEEDS["000"].read_text(encoding="utf-8"))
+    data["patient"]["birth_year"] = 1986
+    return write(folder, "edited-seed-000.yaml", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
-def test_the_template_store_holds_what_was_imported(template):
-    _, before = template
-    assert {row["id"] for row in before.listing} == {STORED_CASE, "seed-004-blina-paediatric"}
-    assert [(v["version"], v["author"]) for v in before.history] == [(1, "dr-test")]
+def good_files_then(name: str, content: str | bytes) -> Callable[[Path], list[Path]]:
+    """An edit of the stored case, two new cases, and last a bad file."""
+
+    def build(folder: Path) -> list[Path]:
+        return [
+            edited_stored_case(folder),
+            write(folder, "new-1.yaml", NEW_CASE),
+            write(folder, "new-2.yaml", NEW_CASE.replace("id: new-case-1", "id: new-case-2")),
+            write(folder, name, content),
+        ]
+
+    return build
 
 
-def test_a_rejected_file_is_named_with_line_and_field_and_nothing_is_stored(store, tmp_path):
-    db, before = store
-    bad = write(tmp_path, "typo.yaml", NEW_CASE.replace("sex: female", "sexx: female"))
-    result = run("import", str(bad), "--db", str(db))
-    assert_refused(result, 1)
-    assert f"  {bad}:2: patient.sexx: unknown field 'sexx'; did you mean 'sex'?" in result.stderr.splitlines()
-    assert snapshot(db) == before
+def one_typo(folder: Path) -> list[Path]:
+    return [write(folder, "typo.yaml", NEW_CASE.replace("sex: female", "sexx: female"))]
 
 
-LAST_FILE_PROBLEMS = {
-    # name: (content of the last file, the line stderr must show; {path} is the file's path)
+def many_bad_files(folder: Path) -> list[Path]:
+    (folder / "a-folder").mkdir()
+    return [
+        write(folder, "good.yaml", NEW_CASE),
+        write(folder, "typo.yaml", NEW_CASE.replace("id: new-case-1", "id: t").replace("sex: female", "sexx: female")),
+        write(folder, "blasts.yaml", NEW_CASE.replace("id: new-case-1", "id: b").replace(
+            "sites: [marrow, cns]", "marrow_blasts_pct: 150")),
+        write(folder, "scan.yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+        folder / "never-written.yaml",
+        folder / "a-folder",
+    ]
+
+
+def duplicate_ids(folder: Path) -> list[Path]:
+    return [
+        write(folder, "a.yaml", NEW_CASE),
+        write(folder, "b.yaml", "# the same patient typed in twice\n" + NEW_CASE),
+    ]
+
+
+NEW_3 = NEW_CASE.replace("id: new-case-1", "id: new-case-3")
+
+#: name -> (the files, and for a bad last file the line stderr must show)
+LAST_FILE_PROBLEMS: dict[str, tuple[str | bytes, str]] = {
     "unknown field in an event": (
-        NEW_CASE.replace("id: new-case-1", "id: new-case-3").replace("sites:", "sities:"),
+        NEW_3.replace("sites:", "sities:"),
         "{path}:8: timeline[0] (relapse 'rel1').sities: unknown field 'sities'; did you mean 'sites'?",
     ),
     "unknown agent": (
-        NEW_CASE.replace("id: new-case-1", "id: new-case-3")
-        + "  - id: tki1\n    type: therapy\n    start: 2021-06\n    agents: [ponatinb]\n",
+        NEW_3 + "  - id: tki1\n    type: therapy\n    start: 2021-06\n    agents: [ponatinb]\n",
         "{path}:16: timeline[2] (therapy 'tki1').agents[0]: 'ponatinb' is not a known therapeutic "
         "agent; did you mean 'ponatinib'",
     ),
     "relapse before diagnosis": (
-        NEW_CASE.replace("id: new-case-1", "id: new-case-3").replace("date: 2021-02", "date: 2018-02"),
+        NEW_3.replace("date: 2021-02", "date: 2018-02"),
         "{path}:7: timeline[0] (relapse 'rel1').date: this relapse is dated before the diagnosis",
     ),
     "malformed YAML": (
@@ -171,65 +188,105 @@ LAST_FILE_PROBLEMS = {
         "{path}:3: this is not valid YAML",
     ),
     "not UTF-8": (
-        NEW_CASE.replace("id: new-case-1", "id: new-case-3").encode("utf-8")
-        + b"notes: r\xe9cidive m\xe9dullaire\n",
+        NEW_3.encode("utf-8") + b"notes: r\xe9cidive m\xe9dullaire\n",
         "{path}:13: the file is not UTF-8 text (byte 0xe9",
     ),
     "same id as an earlier file": (
         "# the same patient typed in twice\n" + NEW_CASE,
-        "{path}: id: case id 'new-case-1' is also used by {first}",
+        "{path}:2: id: case id 'new-case-1' is also used by {first}",
     ),
 }
 
+SCENARIOS: dict[str, Callable[[Path], list[Path]]] = {
+    "one typo": one_typo,
+    "many bad files": many_bad_files,
+    "duplicate ids": duplicate_ids,
+    **{name: good_files_then("last.yaml", content) for name, (content, _) in LAST_FILE_PROBLEMS.items()},
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    files: list[Path]
+    result: Result
+    before: Snapshot
+    after: Snapshot
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    """Every refused import of this module, each on its own copy of a store holding one case
+    and one cohort, run side by side; with the store's snapshot before and after."""
+    template = tmp_path_factory.mktemp("template") / "store.sqlite"
+    done = run("import", str(SEEDS["000"]), str(SEEDS["004"]), "--db", str(template))
+    assert done.returncode == 0, done.stderr
+    (before,) = snapshots(template)
+    dbs, files = {}, {}
+    for name, build in SCENARIOS.items():
+        folder = tmp_path_factory.mktemp("import")
+        dbs[name] = folder / "store.sqlite"
+        shutil.copyfile(template, dbs[name])
+        files[name] = build(folder)
+    results = run_all(*[("import", *map(str, files[n]), "--db", str(dbs[n])) for n in SCENARIOS])
+    after = snapshots(*dbs.values())
+    return {
+        name: Outcome(files[name], result, before, snap)
+        for name, result, snap in zip(SCENARIOS, results, after, strict=True)
+    }
+
+
+# --- the rules -----------------------------------------------------------------------------------
+
+
+def test_the_store_before_each_import_holds_what_was_imported(outcomes):
+    before = outcomes["one typo"].before
+    assert {row["id"] for row in before.listing} == {STORED_CASE, "seed-004-blina-paediatric"}
+    assert [(v["version"], v["author"]) for v in before.history] == [(1, "dr-test")]
+
+
+def test_a_rejected_file_is_named_with_line_and_field_and_nothing_is_stored(outcomes):
+    outcome = outcomes["one typo"]
+    (typo,) = outcome.files
+    assert_refused(outcome.result, 1)
+    assert outcome.result.stderr.splitlines()[1:] == [
+        f"  {typo}:2: patient.sexx: unknown field 'sexx'; did you mean 'sex'?"
+    ]
+    assert outcome.after == outcome.before
+
 
 @pytest.mark.parametrize("problem", list(LAST_FILE_PROBLEMS))
-def test_the_store_is_unchanged_when_only_the_last_of_several_files_is_bad(store, tmp_path, problem):
-    db, before = store
-    content, expected = LAST_FILE_PROBLEMS[problem]
-    edited = edited_stored_case(tmp_path)
-    first = write(tmp_path, "new-1.yaml", NEW_CASE)
-    second = write(tmp_path, "new-2.yaml", NEW_CASE.replace("id: new-case-1", "id: new-case-2"))
-    last = write(tmp_path, "last.yaml", content)
-    result = run("import", str(edited), str(first), str(second), str(last), "--db", str(db))
-    assert_refused(result, 1)
-    assert expected.format(path=last, first=first) in result.stderr
-    after = snapshot(db)
-    assert after.listing == before.listing  # neither new case is listed
-    assert after.history == before.history  # the edited case has no version 2
-    assert after.sha256 == before.sha256
+def test_the_store_is_unchanged_when_only_the_last_of_several_files_is_bad(outcomes, problem):
+    outcome = outcomes[problem]
+    _, first, _, last = outcome.files
+    assert_refused(outcome.result, 1)
+    expected = LAST_FILE_PROBLEMS[problem][1].format(path=last, first=first)
+    assert expected in outcome.result.stderr
+    assert outcome.after.listing == outcome.before.listing  # neither new case is listed
+    assert outcome.after.history == outcome.before.history  # the edited case has no version 2
+    assert outcome.after.sha256 == outcome.before.sha256
 
 
-def test_every_problem_of_every_file_is_listed_in_one_run(store, tmp_path):
-    db, before = store
-    good = write(tmp_path, "good.yaml", NEW_CASE)
-    typo = write(tmp_path, "typo.yaml", NEW_CASE.replace("id: new-case-1", "id: t").replace("sex: female", "sexx: female"))
-    blasts = write(
-        tmp_path, "blasts.yaml",
-        NEW_CASE.replace("id: new-case-1", "id: b").replace("sites: [marrow, cns]", "marrow_blasts_pct: 150"),
-    )
-    binary = write(tmp_path, "scan.yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    missing = tmp_path / "never-written.yaml"
-    folder = tmp_path / "a-folder"
-    folder.mkdir()
-    result = run("import", str(good), str(typo), str(blasts), str(binary), str(missing), str(folder),
-                 "--db", str(db))
-    assert_refused(result, 5)
-    lines = result.stderr.splitlines()[1:]
-    assert lines == [
+def test_every_problem_of_every_file_is_listed_in_one_run(outcomes):
+    outcome = outcomes["many bad files"]
+    _, typo, blasts, binary, missing, folder = outcome.files
+    assert_refused(outcome.result, 5)
+    assert outcome.result.stderr.splitlines()[1:] == [
         f"  {typo}:2: patient.sexx: unknown field 'sexx'; did you mean 'sex'?",
         f"  {blasts}:8: timeline[0] (relapse 'rel1').marrow_blasts_pct: 150 is out of range: it must be <= 100.0",
-        f"  {binary}: this is a binary file, not a YAML case file",
+        f"  {binary}:3: this is a binary file, not a YAML case file (it contains a NUL byte)",
         f"  {missing}: no such file",
         f"  {folder}: this is a folder, not a case file",
     ]
-    assert snapshot(db) == before
+    assert outcome.after == outcome.before
 
 
-def test_validate_reports_the_same_way_and_touches_no_store(tmp_path):
-    bad = write(tmp_path, "typo.yaml", NEW_CASE.replace("sex: female", "sexx: female"))
-    result = run("validate", str(bad))
-    assert_refused(result, 1)
-    assert f"  {bad}:2: patient.sexx: unknown field 'sexx'; did you mean 'sex'?" in result.stderr
+def test_two_files_with_one_case_id_are_refused_and_nothing_is_stored(outcomes):
+    outcome = outcomes["duplicate ids"]
+    first, second = outcome.files
+    assert_refused(outcome.result, 1)
+    assert f"{second}" in outcome.result.stderr
+    assert f"id: case id 'new-case-1' is also used by {first}" in outcome.result.stderr
+    assert outcome.after == outcome.before
 
 
 @pytest.mark.xfail(
@@ -238,10 +295,13 @@ def test_validate_reports_the_same_way_and_touches_no_store(tmp_path):
     "and builds its Problem with line=None, so the CLI prints 'b.yaml: id: ...' without the line "
     "that load_files gives",
 )
-def test_a_duplicate_case_id_in_one_import_is_shown_with_its_line(store, tmp_path):
-    db, _ = store
-    first = write(tmp_path, "a.yaml", NEW_CASE)
-    second = write(tmp_path, "b.yaml", "# the same patient typed in twice\n" + NEW_CASE)
-    result = run("import", str(first), str(second), "--db", str(db))
+def test_a_duplicate_case_id_in_one_import_is_shown_with_its_line(outcomes):
+    first, second = outcomes["duplicate ids"].files
+    assert f"  {second}:2: id: case id 'new-case-1' is also used by {first}" in outcomes["duplicate ids"].result.stderr
+
+
+def test_validate_reports_the_same_way_and_touches_no_store(tmp_path):
+    (bad,) = one_typo(tmp_path)
+    result = run("validate", str(bad))
     assert_refused(result, 1)
-    assert f"  {second}:2: id: case id 'new-case-1' is also used by {first}" in result.stderr
+    assert result.stderr.splitlines()[1:] == [f"  {bad}:2: patient.sexx: unknown field 'sexx'; did you mean 'sex'?"]

@@ -117,10 +117,25 @@ def test_file_option_labels_problems_with_the_file(runner: CliRunner, tmp_path: 
     assert f"{bad}: [0].temprature_c: unknown field" in result.stderr
 
 
-def test_case_id_is_not_yet_available(runner: CliRunner) -> None:
-    result = runner.invoke(make_app(), ["grade", "CASE-1"], input="[]")
+def test_a_stored_case_is_graded_from_its_bedside_assessments(runner: CliRunner, tmp_path) -> None:
+    from remission import Store, import_files
+    from remission.examples import example_paths
+
+    db = f"sqlite:///{tmp_path / 'g.sqlite'}"
+    with Store(db) as store:
+        import_files(store, [p for p in example_paths() if p.name.startswith("synthetic")])
+    result = runner.invoke(make_app(), ["grade", "synthetic-annotated-001", "--db", db, "--json"])
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    maxima = {e["syndrome"]: e["max_grade"] for e in out["episodes"]}
+    assert maxima == {"crs": 2, "icans": 1}  # fluids + 2 L/min nasal cannula; ICE 8
+
+
+def test_an_unknown_case_id_is_a_clear_error(runner: CliRunner, tmp_path) -> None:
+    db = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    result = runner.invoke(make_app(), ["grade", "CASE-1", "--db", db])
     assert result.exit_code == 1
-    assert "not available yet" in result.stderr
+    assert "CASE-1" in result.stderr
 
 
 def test_empty_array_gives_empty_array(runner: CliRunner) -> None:

@@ -1,5 +1,5 @@
 """Toxicity episodes from daily assessments (ASTCT 2019 grades; episode rules in
-docs/rules-disease.md, "Toxicity episodes").
+docs/rules.md, "Toxicity episodes").
 
 An episode starts at the first day graded >= 1, resolves at the first grade-0 day after its last
 day >= 1, and continues when the syndrome returns fewer than EPISODE_GAP_DAYS (3) days after that

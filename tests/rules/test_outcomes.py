@@ -1,4 +1,4 @@
-"""Outcome intervals: OS, EFS, RFS, duration of response (docs/rules-disease.md, "Outcome
+"""Outcome intervals: OS, EFS, RFS, duration of response (docs/rules.md, "Outcome
 intervals").
 
 OS: event death, censored at the last contact. EFS: no remission at the day-28 assessment

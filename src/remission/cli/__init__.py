@@ -19,10 +19,11 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from remission.cli import cases, grade
+    from remission.cli import cases, grade, kinetics
 
     cases.register(app)
     grade.register(app)
+    kinetics.register(app)
 
 
 def main() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
@@ -49,14 +51,23 @@ def fail(error: RemissionError) -> None:
 
 
 def handles_errors(func: F) -> F:
-    """Turn remission's own errors into a message on stderr and exit status 1."""
+    """Turn remission's own errors into a message on stderr and exit status 1.
+
+    Warnings (statistical caveats) are printed on stderr as ``warning: ...``, never on stdout,
+    so ``--json`` output stays clean.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except RemissionError as exc:
-            fail(exc)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return func(*args, **kwargs)
+            except RemissionError as exc:
+                fail(exc)
+            finally:
+                for w in caught:
+                    err.print(f"warning: {w.message}", markup=False, highlight=False)
 
     return wrapper  # type: ignore[return-value]
 
@@ -67,5 +78,22 @@ def open_store(db: str | None) -> Iterator[Store]:
         yield store
 
 
+def jsonable(x: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become null, numpy scalars plain Python numbers."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [jsonable(v) for v in x]
+    if isinstance(x, bool) or x is None or isinstance(x, str | int):
+        return x
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    item = getattr(x, "item", None)  # numpy scalars
+    if callable(item):
+        return jsonable(item())
+    return x
+
+
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Write JSON (only JSON) on stdout."""
+    sys.stdout.write(json.dumps(jsonable(value), indent=2, ensure_ascii=False, default=str) + "\n")

@@ -460,9 +460,30 @@ def demo(
             _yesno(s.follow_up_months),
         )
     out.print(table)
+    derived = Table("case", "episodes (computed, ASTCT 2019)", "responses", "OS", "EFS",
+                    "duration of response", title="derived by the rules")
+    for doc_id, d in result.derived.items():
+        eps = ", ".join(f"{e['syndrome'].upper()} max {e['max_grade']}" for e in d["episodes"]) or "-"
+        resp = ", ".join(r.get("label") or "-" for r in d["responses"] if r.get("label")) or "-"
+        cells = [_outcome_cell(d["outcomes"][k]) for k in
+                 ("overall_survival", "event_free_survival", "duration_of_response")]
+        derived.add_row(doc_id, eps, resp, *cells)
+    out.print(derived)
     out.print(f"store: {result.store_url}", highlight=False)
     for label, path in result.files.items():
         out.print(f"{label}: {path}", highlight=False)
+
+
+def _outcome_cell(outcome: dict) -> str:
+    if not outcome.get("computable"):
+        return "not computable"
+    iv = outcome.get("interval") or {}
+    months = iv.get("months")
+    if months is None:
+        return "-"
+    status = "event" if outcome.get("event") else "censored"
+    precision = "" if iv.get("exact") else f" ({iv.get('precision')})"
+    return f"{months:.1f} mo, {status}{precision}"
 
 
 def register(app: typer.Typer) -> None:

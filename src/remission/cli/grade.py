@@ -20,9 +20,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from remission.api import get_document
+from remission.cli._common import DbOption, handles_errors, open_store, print_json
 from remission.exceptions import GradingInputError, Problem
+from remission.model import Case
 from remission.model.assessment import GradeResult
 from remission.rules import grade_many
+from remission.rules.episodes import grade_case
 
 __all__ = ["grade_json", "register"]
 
@@ -89,8 +93,9 @@ def _table(results: list[GradeResult]) -> Table:
 def grade_command(
     case_id: Annotated[
         str | None,
-        typer.Argument(help="A stored case whose daily assessments to grade (not yet available)."),
+        typer.Argument(help="A stored case whose daily assessments to grade."),
     ] = None,
+    db: DbOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array of results instead of a table.")
     ] = False,
@@ -109,12 +114,8 @@ def grade_command(
     Example: echo '[{"syndrome": "crs", "temperature_c": 38.4}]' | remission grade --json
     """
     if case_id is not None:
-        typer.echo(
-            f"remission grade {case_id}: grading a stored case is not available yet; give the "
-            "assessments as a JSON array on stdin (remission grade --json < assessments.json)",
-            err=True,
-        )
-        raise typer.Exit(1)
+        _grade_stored_case(case_id, db, as_json)
+        return
     if file is not None:
         where = str(file)
         try:
@@ -144,6 +145,43 @@ def grade_command(
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     Console(file=sys.stdout).print(_table(results))
+
+
+@handles_errors
+def _grade_stored_case(case_id: str, db: str | None, as_json: bool) -> None:
+    """Grade every bedside assessment of a stored case and build its CRS/ICANS episodes."""
+    with open_store(db) as store:
+        case, _ = get_document(store, case_id)
+    if not isinstance(case, Case):
+        raise GradingInputError(f"{case_id} is a cohort aggregate: it has no assessments to grade")
+    grading = grade_case(case)
+    if as_json:
+        print_json(grading.to_dict())
+        return
+    console = Console(file=sys.stdout)
+    table = Table(
+        "when", "syndrome", "grade", "drivers", title=f"{case_id}: bedside assessments (ASTCT 2019)"
+    )
+    for a in grading.assessments:
+        r = a.result
+        grade = "n/a" if r.grade is None else str(r.grade)
+        table.add_row(
+            str(a.at), r.syndrome.upper(), grade, "; ".join(r.drivers) or (r.reason or "")
+        )
+    console.print(table)
+    episodes = Table("syndrome", "#", "follows", "onset", "resolved", "max grade", title="episodes")
+    for ep in grading.episodes:
+        episodes.add_row(
+            ep.syndrome.upper(),
+            str(ep.number),
+            ep.follows or "-",
+            str(ep.onset_at),
+            str(ep.resolution_at) if ep.resolution_at is not None else "ongoing",
+            str(ep.max_grade),
+        )
+    console.print(episodes)
+    for note in grading.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

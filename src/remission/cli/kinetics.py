@@ -8,11 +8,8 @@ with file, line and column, and the exit status is 1. See docs/kinetics.md "Comm
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 import sys
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,7 +17,9 @@ from typing import Annotated, Any, TypeVar
 import numpy as np
 import typer
 
-from remission.exceptions import InputError, KineticsInputError, Problem, RemissionError
+from remission.api import get_document
+from remission.cli._common import DbOption, handles_errors, open_store, print_json
+from remission.exceptions import KineticsInputError, Problem
 from remission.interop.profile_csv import read_profile_csv
 from remission.kinetics import (
     PKNCA_BLQ_RULE,
@@ -38,7 +37,9 @@ from remission.kinetics import (
     stein_auc,
     stein_concentration,
 )
+from remission.kinetics.from_case import profile_from_series
 from remission.kinetics.stein import PARAMETER_NAMES
+from remission.model import Case
 
 __all__ = ["kinetics_app", "register"]
 
@@ -63,51 +64,8 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-def _fail(error: RemissionError) -> None:
-    if isinstance(error, InputError):
-        n = len(error.problems)
-        _err(f"error: {n} problem{'s' if n != 1 else ''} found:")
-        for p in error.problems:
-            _err(f"  {p}")
-    else:
-        _err(f"error: {error}")
-    raise typer.Exit(1)
-
-
-def _handles_errors(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                return func(*args, **kwargs)
-            except RemissionError as exc:
-                _fail(exc)
-            finally:
-                for w in caught:
-                    _err(f"warning: {w.message}")
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _clean(x: Any) -> Any:
-    """JSON-safe: NaN/inf → null, numpy scalars → Python."""
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, (np.floating, float)):
-        f = float(x)
-        return f if math.isfinite(f) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(_clean(value), indent=2, ensure_ascii=False) + "\n")
+_handles_errors = handles_errors
+_print_json = print_json
 
 
 def _num(x: float | None, digits: int = 4) -> str:
@@ -118,8 +76,19 @@ def _num(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
-def _load(source: Path, unit: str, analyte: str, lloq: float | None) -> Profile:
-    profile = read_profile_csv(source, unit=unit, analyte=analyte)
+def _load(
+    source: Path, unit: str, analyte: str, lloq: float | None, db: str | None = None,
+    series: str | None = None,
+) -> Profile:
+    """A CSV file, or a stored case id (its first CAR-T series, or ``--series``)."""
+    if source.exists() or source.suffix.lower() in (".csv", ".tsv", ".txt"):
+        profile = read_profile_csv(source, unit=unit, analyte=analyte)
+    else:
+        with open_store(db) as store:
+            case, _ = get_document(store, str(source))
+        if not isinstance(case, Case):
+            raise KineticsInputError([Problem(f"{source} is a cohort aggregate, not a case")])
+        profile = profile_from_series(case, series)
     if lloq is not None:
         if not lloq > 0:
             raise KineticsInputError([Problem("--lloq must be positive", field="--lloq")])
@@ -196,7 +165,11 @@ def _plot(profile: Profile, path: Path | None, **kwargs: Any) -> None:
 
 
 Source = Annotated[Path, typer.Argument(
-    help="CSV profile with columns day,value and optional lloq, blq, unit.", show_default=False)]
+    help="CSV profile with columns day,value and optional lloq, blq, unit; or a stored case id.",
+    show_default=False)]
+SeriesOpt = Annotated[str | None, typer.Option(
+    "--series", help="For a case id: the observation series to analyse (default: the first "
+    "CAR-T series).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only, for scripts.")]
 UnitOpt = Annotated[str, typer.Option(help="Unit of the values (copies/ug, cells/uL, %).")]
 AnalyteOpt = Annotated[str, typer.Option(help="What was measured (for labels).")]
@@ -228,10 +201,12 @@ def nca_cmd(
     analyte: AnalyteOpt = "",
     lloq: LloqOpt = None,
     plot: PlotOpt = None,
+    db: DbOption = None,
+    series: SeriesOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Non-compartmental figures of one profile: Cmax, Tmax, AUCs, Tlast, persistence, T½."""
-    profile = _load(source, unit, analyte, lloq)
+    profile = _load(source, unit, analyte, lloq, db, series)
     rule = BLQRule(blq_first, blq_middle, blq_last)  # type: ignore[arg-type]
     windows = [_window(w) for w in window] if window else [(0.0, 28.0), (0.0, 84.0)]
     res = nca(profile, windows=windows, method=method,  # type: ignore[arg-type]
@@ -277,13 +252,15 @@ def fit_cmd(
     lloq: LloqOpt = None,
     curve: Annotated[bool, typer.Option(help="Include the fitted curve (JSON).")] = False,
     plot: PlotOpt = None,
+    db: DbOption = None,
+    series: SeriesOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Fit the Stein 2019 model (log scale, BLQ as censored) to one profile."""
     if model != "stein2019":
         raise KineticsInputError([Problem(f"unknown model {model!r}; available: stein2019",
                                           field="--model")])
-    profile = _load(source, unit, analyte, lloq)
+    profile = _load(source, unit, analyte, lloq, db, series)
     sig: Any = sigma
     if sigma not in ("auto", "estimate"):
         try:

@@ -1,5 +1,6 @@
-"""Clinical criteria as pure functions: toxicity grading (ASTCT 2019 CRS and ICANS), stated
-grades in other scales, and (added by others) response, MRD, relapse and intervals.
+"""Clinical criteria as pure functions: toxicity grading (ASTCT 2019 CRS and ICANS) and
+episodes, stated grades in other scales, response and MRD, CNS status, relapse class and timing,
+outcome intervals, and the CaseSummary derivation.
 
 Every threshold lives once, in a data file under ``criteria/`` or one frozen table, with its
 source named beside it; see ``docs/rules.md`` for the rules and the interpretations made.
@@ -22,16 +23,36 @@ from remission.rules.crs import CRS_CRITERIA, grade_crs
 from remission.rules.icans import ICANS_CRITERIA, grade_icans
 from remission.rules.scales import StatedGrade, Translation, to_astct
 
+# The modules below import grade() from this package: import them after it is defined.
+
 __all__ = [
     "CRS_CRITERIA",
     "ICANS_CRITERIA",
+    "CaseGrading",
     "GradeResult",
+    "Outcome",
+    "ResponseCall",
     "StatedGrade",
     "Translation",
+    "assess_response",
+    "case_responses",
+    "classify_relapse",
+    "classify_response",
+    "cns_course",
+    "cns_status",
+    "cr_number",
+    "duration_of_response",
+    "event_free_survival",
     "grade",
+    "grade_case",
     "grade_crs",
     "grade_icans",
     "grade_many",
+    "mrd_negative",
+    "overall_survival",
+    "relapse_free_survival",
+    "summarize",
+    "summarize_cohort",
     "to_astct",
 ]
 
@@ -76,3 +97,23 @@ def grade_many(items: Any, where: str = "<stdin>") -> list[GradeResult]:
     if problems:
         raise GradingInputError(problems)
     return results
+
+
+from remission.rules.cns import cns_course, cns_status
+from remission.rules.episodes import CaseGrading, grade_case
+from remission.rules.mrd import mrd_negative
+from remission.rules.outcomes import (
+    Outcome,
+    duration_of_response,
+    event_free_survival,
+    overall_survival,
+    relapse_free_survival,
+)
+from remission.rules.relapse import classify_relapse, cr_number
+from remission.rules.response import (
+    ResponseCall,
+    assess_response,
+    case_responses,
+    classify_response,
+)
+from remission.rules.summary import summarize, summarize_cohort

@@ -4,7 +4,7 @@ Each assessment is graded by the ASTCT 2019 rules (:func:`remission.rules.crs.gr
 :func:`remission.rules.icans.grade_icans`; source: Lee DW, Santomasso BD, et al., Biol Blood
 Marrow Transplant 2019;25:625-638, via ``shared/reference/clinical-criteria.md`` sections 0, 1).
 The consensus grades the *maximum* severity of an episode (section 1.5) but does not say where one
-episode ends and the next begins; the rules chosen here are documented in ``docs/rules-disease.md``
+episode ends and the next begins; the rules chosen here are documented in ``docs/rules.md``
 ("Toxicity episodes"):
 
 - one grade per day: the worst assessable grade of that day;
@@ -56,7 +56,7 @@ SYNDROMES: tuple[Syndrome, ...] = ("crs", "icans")
 
 #: Two runs of grade >= 1 are separate episodes when the later one starts at least this many days
 #: after the first grade-0 day that followed the earlier one (72 hours free of the syndrome). An
-#: interpretation: ASTCT 2019 does not define it; see docs/rules-disease.md.
+#: interpretation: ASTCT 2019 does not define it; see docs/rules.md.
 EPISODE_GAP_DAYS = 3
 
 

@@ -9,7 +9,7 @@ lower and upper bound and says how precise it is; an interval that cannot be pla
 as not computable, with the reason, never guessed.
 
 The conventions chosen where the definitions leave room are written beside each function and in
-``docs/rules-disease.md``.
+``docs/rules.md``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ DIAGNOSIS = "diagnosis"
 
 #: The "day-28" response assessment: any response assessment of the therapy placed no later than
 #: day 42 (day 28 with a two-week window). An interpretation: trials assess at day 28 +/- a few
-#: days and case reports say "one month"; see docs/rules-disease.md, "Outcome intervals".
+#: days and case reports say "one month"; see docs/rules.md, "Outcome intervals".
 EARLY_RESPONSE_WINDOW_DAYS = 42
 
 #: Response classes that count as a remission for RFS, duration of response and EFS (CR with full,

@@ -13,7 +13,7 @@ and are not repeated here).
 - **PD**: >= 25 % increase in marrow or circulating blasts, or new extramedullary disease.
 - **NR** (refractory): none of the above.
 
-What the definitions leave open is decided here and documented in ``docs/rules-disease.md``
+What the definitions leave open is decided here and documented in ``docs/rules.md``
 ("Response"): which unreported findings are taken as absent, how unknown counts narrow the
 classes, when PD and PR can be called without a baseline, how a stated response is used.
 """
@@ -429,7 +429,7 @@ def classify_response(
     reduction) and PD (>= 25 % increase); without it PD is called only for new extramedullary
     disease and PR stays open. ``crh=False`` folds CRh into CRi (NCCN/CIBMTR have no CRh).
 
-    Interpretations (docs/rules-disease.md, "Response"): circulating blasts, extramedullary
+    Interpretations (docs/rules.md, "Response"): circulating blasts, extramedullary
     disease and transfusion dependence that are not reported are taken as absent and listed in
     ``assumptions``; an MRD-negative marrow stands for marrow blasts < 5 % when no percentage is
     given; unknown ANC or platelets leave every class they could give open (``possible``), and
@@ -599,7 +599,7 @@ def _explain(
 
 
 #: Therapy intents that do not treat the leukaemia itself: they do not break the link between a
-#: baseline and the therapy it is the baseline of (an interpretation, docs/rules-disease.md).
+#: baseline and the therapy it is the baseline of (an interpretation, docs/rules.md).
 SUPPORTIVE_INTENTS: frozenset[str] = frozenset(
     {
         "lymphodepletion",
