@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import textwrap
 from typing import Any
 
@@ -296,6 +297,21 @@ def test_a_top_level_key_given_twice_is_refused():
     assert problem.line == line_of(text, "patient:", 2)
 
 
+def test_two_documents_in_one_file_are_refused_at_the_second():
+    problem = only_problem("id: a\n---\nid: b\n")
+    assert problem.message == (
+        "this is not valid YAML: expected a single document in the stream, but found another document"
+    )
+    assert problem.line == 2
+
+
+def test_a_case_written_as_json_is_read_like_yaml():
+    text = json.dumps({"id": "j1", "patient": {"sex": "male"},
+                       "timeline": [{"id": "r1", "type": "relapse", "date": "2016-11", "sites": ["cns"]}]})
+    doc = parse_document_text(text)
+    assert doc.event("r1").sites == ("cns",)
+
+
 @pytest.mark.parametrize(
     ("text", "what"),
     [
@@ -354,7 +370,7 @@ def test_deeply_nested_blocks_are_refused(opener, closer):
         (
             "product: tisagenlecleucel",
             "cell_source: donor_derived\n    donor: {relashion: brother}",
-            "timeline[1] (car t infusion 'car1').donor.relashion",
+            "timeline[1] (CAR-T infusion 'car1').donor.relashion",
             "relation",
         ),
     ],
@@ -413,7 +429,7 @@ def test_a_value_of_the_wrong_type_says_what_it_must_be(old, new, field, message
         ("sites: [marrow]", "marrow_blasts_pct: -1", "timeline[0] (relapse 'rel1').marrow_blasts_pct",
          "-1 is out of range: it must be >= 0"),
         ("product: tisagenlecleucel", "dose: {value: -2000000, unit: cells/kg}",
-         "timeline[1] (car t infusion 'car1').dose.value", "-2000000 is out of range: it must be > 0"),
+         "timeline[1] (CAR-T infusion 'car1').dose.value", "-2000000 is out of range: it must be > 0"),
         ("{value: 30}", "{value: 130}", "patient.age.value", "130 is out of range: it must be <= 120"),
         ("sites: [marrow]", "number: 0", "timeline[0] (relapse 'rel1').number",
          "0 is out of range: it must be >= 1"),
@@ -438,7 +454,7 @@ def test_an_id_with_spaces_is_refused_with_the_rule_for_ids():
     [
         ("sites: [marrow]", "sites: [marow]", "timeline[0] (relapse 'rel1').sites[0]",
          "'marow' is not a known disease site; did you mean 'marrow'?"),
-        ("product: tisagenlecleucel", "product: tisagenlecleucell", "timeline[1] (car t infusion 'car1').product",
+        ("product: tisagenlecleucel", "product: tisagenlecleucell", "timeline[1] (CAR-T infusion 'car1').product",
          "did you mean 'tisagenlecleucel'"),
         ("sex: male", "sex: mal", "patient.sex", "'mal' is not allowed; use one of: 'male' or 'female'"),
     ],
@@ -486,7 +502,7 @@ def test_an_event_without_a_type_asks_for_one():
 def test_a_contradiction_with_a_named_product_is_explained():
     problem = only_problem(BASE.replace("product: tisagenlecleucel", "product: tisagenlecleucel\n    target: CD22"))
     assert problem.message == "tisagenlecleucel is CD19 (target), not CD22"
-    assert problem.field == "timeline[1] (car t infusion 'car1')"
+    assert problem.field == "timeline[1] (CAR-T infusion 'car1')"
 
 
 @pytest.mark.parametrize(
@@ -558,7 +574,7 @@ def test_an_observation_series_cannot_reuse_an_event_id():
         (with_events("- id: a1\n  type: disease_assessment\n  assesses: nosuch\n"),
          "timeline[2] (disease assessment 'a1').assesses", "nosuch"),
         (with_events("- id: x1\n  type: toxicity\n  syndrome: crs\n  after: car9\n"),
-         "timeline[2] (toxicity 'x1').after", "car9"),
+         "timeline[2] (toxicity episode 'x1').after", "car9"),
         (BASE.replace("{value: 30}", "{value: 30, at: car9}"), "patient.age.at", "car9"),
         (BASE + "observations:\n  - id: o1\n    analyte: ferritin\n    unit: ng/mL\n    anchor: car9\n"
                 "    points: [{day: 1, value: 3}]\n", "observations[0].anchor", "car9"),
@@ -582,7 +598,7 @@ def test_a_time_counted_from_a_missing_event_is_named():
 def test_an_end_counted_from_a_missing_event_is_named():
     text = with_events("- id: x1\n  type: toxicity\n  syndrome: crs\n  onset: car1+1d\n  resolved: car9+5d\n")
     problem = only_problem(text)
-    assert problem.field == "timeline[2] (toxicity 'x1').resolved"
+    assert problem.field == "timeline[2] (toxicity episode 'x1').resolved"
     assert "counts from 'car9', which is no event of this case" in problem.message
 
 
@@ -629,8 +645,8 @@ def test_partial_dates_conflict_only_when_the_conflict_is_certain():
 def test_an_event_after_death_is_impossible():
     text = with_events("- id: d1\n  type: death\n  date: 2015-01\n")
     problem = only_problem(text)
-    assert problem.message == "this car t infusion is dated after the patient's death"
-    assert problem.field == "timeline[1] (car t infusion 'car1').date"
+    assert problem.message == "this CAR-T infusion is dated after the patient's death"
+    assert problem.field == "timeline[1] (CAR-T infusion 'car1').date"
 
 
 def test_a_patient_dies_only_once():
@@ -646,8 +662,8 @@ def test_a_toxicity_resolved_before_its_onset_is_impossible():
         "- id: x1\n  type: toxicity\n  syndrome: crs\n  onset: car1+5d\n  resolved: car1+2d\n"
     )
     problem = only_problem(text)
-    assert problem.message == "this toxicity ends before it starts"
-    assert problem.field == "timeline[2] (toxicity 'x1').resolved"
+    assert problem.message == "this toxicity episode ends before it starts"
+    assert problem.field == "timeline[2] (toxicity episode 'x1').resolved"
     assert problem.line == line_of(text, "car1+2d")
 
 
@@ -701,7 +717,7 @@ def test_a_file_with_nul_bytes_is_refused_as_binary(tmp_path):
 def test_a_utf16_file_is_refused_not_misread(tmp_path):
     path = tmp_path / "utf16.yaml"
     path.write_bytes(BASE.encode("utf-16"))
-    with pytest.raises(CaseFileError, match="binary file"):
+    with pytest.raises(CaseFileError, match="saved as UTF-16; save it as UTF-8"):
         load_file(path)
 
 
@@ -966,6 +982,8 @@ def valid_cases(draw: st.DrawFn) -> dict[str, Any]:
             ev["date"] = when
             if therapies or infusions:
                 ev["assesses"] = draw(st.sampled_from(therapies + infusions))
+                if when is not None:  # a response is judged after the therapy it judges
+                    ev["date"] = draw(offsets_from(ev["assesses"]))
             ev["response"] = draw(st.sampled_from(RESPONSES))
             if draw(st.booleans()):
                 ev["mrd"] = {"detectable": False, "method": "flow"}
@@ -973,6 +991,8 @@ def valid_cases(draw: st.DrawFn) -> dict[str, Any]:
             ev["syndrome"] = draw(st.sampled_from(["crs", "icans"]))
             if infusions:
                 ev["after"] = draw(st.sampled_from(infusions))
+                if when is not None:  # an episode starts after the infusion it follows
+                    when = draw(offsets_from(ev["after"]))
             ev["onset"] = when
             if when is not None and draw(st.booleans()):
                 ev["resolved"] = f"{ev_id}+{draw(st.integers(0, 30))}d"
@@ -1003,14 +1023,14 @@ def test_a_generated_valid_case_validates_and_round_trips_exactly(data):
     assert dump_document(again) == exported
 
 
-# --- known bugs ----------------------------------------------------------------------------------
+# --- regressions: bugs these tests found, now fixed ------------------------------------------
 
 
 @pytest.mark.parametrize("value", ["5", "[1, 2]"])
 def test_a_malformed_costimulatory_domain_with_a_named_product_is_a_located_problem(value):
     text = BASE.replace("product: tisagenlecleucel", f"product: tisagenlecleucel\n    costimulatory: {value}")
     found = problems(text)
-    assert found and all(p.field.startswith("timeline[1] (car t infusion 'car1')") for p in found)
+    assert found and all(p.field.startswith("timeline[1] (CAR-T infusion 'car1')") for p in found)
 
 
 def test_a_costimulatory_domain_given_as_text_is_quoted_as_written():
@@ -1068,3 +1088,38 @@ def test_a_key_that_yaml_reads_as_a_number_or_boolean_is_explained(key):
     problem = only_problem(BASE + f"{key}: something\n")
     assert problem.field != "[1]"
     assert "Keys should be strings" not in problem.message
+
+
+def test_a_time_counted_from_an_event_whose_id_looks_like_a_year_round_trips():
+    text = "id: c1\ndiagnosis: {date: 2010}\ntimeline:\n  - id: '2014'\n    type: relapse\n" \
+        "  - id: a1\n    type: disease_assessment\n    date: {after: '2014'}\n"
+    doc = parse_document_text(text)
+    assert parse_document_text(dump_document(doc)) == doc
+
+
+def test_one_report_names_each_file_as_it_was_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.yaml").write_text(BASE, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(BASE, encoding="utf-8")
+    with pytest.raises(CaseFileError) as info:
+        load_files(["./a.yaml", "./b.yaml", "./nosuch.yaml"])
+    assert [p.where for p in info.value.problems] == ["./nosuch.yaml", "./b.yaml"]
+
+
+def test_a_list_whose_item_is_wrong_is_not_called_empty():
+    text = BASE + "observations:\n  - id: o1\n    analyte: ferritin\n    unit: ng/mL\n" \
+        "    points: [{at: car1, value: -3}]\n"
+    problem = only_problem(text)
+    assert problem.field == "observations[0].points[0].value"
+
+
+def test_a_blank_text_field_is_explained_in_plain_words():
+    text = with_events("- id: t1\n  type: therapy\n  protocol: '   '\n")
+    problem = only_problem(text)
+    assert problem.field == "timeline[2] (therapy 't1').protocol"
+    assert problem.message == "must not be empty"
+
+
+def test_a_donor_type_given_as_a_number_is_explained_in_good_english():
+    text = with_events("- id: h1\n  type: hsct\n  donor_type: 5\n")
+    assert "a allogeneic" not in only_problem(text).message

@@ -45,7 +45,9 @@ __all__ = [
     "import_documents",
     "import_files",
     "list_documents",
+    "prepare_import",
     "record_for",
+    "save_prepared",
     "summarize_document",
     "summary_table_csv",
     "validate_files",
@@ -175,6 +177,40 @@ def _prepare_all(
     return results
 
 
+def prepare_import(
+    paths: Iterable[str | Path],
+    *,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> list[tuple[str, RecordIn]]:
+    """Read, validate and summarise files for an import, touching no store.
+
+    Every problem of every file, and every id used by two files, is gathered into one
+    :class:`CaseFileError`; nothing is returned unless all files are sound.
+    """
+    prepared = _prepare_all(list(paths), workers, progress)
+    problems = [p for _, _, probs in prepared for p in probs]
+    problems += duplicate_id_problems(
+        [(src, rec.id) for src, rec, _ in prepared if rec is not None]
+    )
+    if problems:
+        if all(p.field == "id" and "also used by" in p.message for p in problems):
+            raise DuplicateIdError(problems)
+        raise CaseFileError(problems)
+    return [(source, record) for source, record, _ in prepared if record is not None]
+
+
+def save_prepared(
+    store: Store,
+    prepared: Sequence[tuple[str, RecordIn]],
+    *,
+    author: str | None = None,
+    reason: str = "import",
+) -> ImportReport:
+    """Save records from :func:`prepare_import` in one transaction."""
+    return _save_records(store, prepared, author=author, reason=reason)
+
+
 def import_files(
     store: Store,
     paths: Iterable[str | Path],
@@ -189,15 +225,8 @@ def import_files(
     ``progress`` is called with the number of files read so far (for a progress bar).
     ``workers``: processes used to read and validate; default one per core for large imports.
     """
-    prepared = _prepare_all(list(paths), workers, progress)
-    problems = [p for _, _, probs in prepared for p in probs]
-    if problems:
-        raise CaseFileError(problems)
-    problems = duplicate_id_problems([(src, rec.id) for src, rec, _ in prepared if rec is not None])
-    if problems:
-        raise DuplicateIdError(problems)
-    records = [(source, record) for source, record, _ in prepared if record is not None]
-    return _save_records(store, records, author=author, reason=reason)
+    prepared = prepare_import(paths, progress=progress, workers=workers)
+    return save_prepared(store, prepared, author=author, reason=reason)
 
 
 def get_document(

@@ -26,15 +26,15 @@ from pydantic import BaseModel, ValidationError
 
 from remission.exceptions import CaseFileError, DuplicateIdError, Problem
 from remission.model import Case, CaseConsistencyError, CohortAggregate
-from remission.model.events import EVENT_TYPES
+from remission.model.events import EVENT_LABELS, EVENT_TYPES
 
 __all__ = [
     "MAX_FILE_BYTES",
     "Document",
     "LoadedFile",
     "document_from_data",
-    "duplicate_id_problems",
     "dump_document",
+    "duplicate_id_problems",
     "load_file",
     "load_files",
     "parse_document_text",
@@ -103,11 +103,15 @@ for _loader in (_StrictLoader, _FastStrictLoader):
 
 
 def _decode(raw: bytes, where: str) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise CaseFileError(Problem("the file is saved as UTF-16; save it as UTF-8 text", where, 1))
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw[:nul].count(b"\n") + 1
         raise CaseFileError(
-            Problem("this is a binary file, not a YAML case file (it contains a NUL byte)", where, line)
+            Problem(
+                "this is a binary file, not a YAML case file (it contains a NUL byte)", where, line
+            )
         )
     try:
         text = raw.decode("utf-8")
@@ -257,7 +261,9 @@ def _display_path(loc: Sequence[str | int], data: Any) -> str:
             if isinstance(node, list) and 0 <= part < len(node):
                 node = node[part]
                 if isinstance(node, dict) and "type" in node and "id" in node:
-                    out += f" ({str(node['type']).replace('_', ' ')} {str(node['id'])!r})"
+                    kind = str(node["type"])
+                    label = EVENT_LABELS.get(kind, kind.replace("_", " "))
+                    out += f" ({label} {str(node['id'])!r})"
             else:
                 node = None
         else:
@@ -305,6 +311,8 @@ def _message(err: Any, root: type[BaseModel]) -> str:
         return msg
     if "Keys should be strings" in str(err.get("msg", "")):
         return "a field name must be text; quote it (a bare 1 or yes is read as a number or true/false)"
+    if kind == "literal_error" and err.get("input") is None:
+        return f"is empty; use one of: {ctx.get('expected', '')}"
     if kind == "literal_error":
         return f"{err['input']!r} is not allowed; use one of: {ctx.get('expected', '')}"
     if kind == "union_tag_invalid":
@@ -327,7 +335,7 @@ def _message(err: Any, root: type[BaseModel]) -> str:
             f"{err['input']!r} is not a valid id: use letters, digits, '_', '.' or '-', "
             "starting with a letter or digit"
         )
-    if kind == "too_short":
+    if kind in ("too_short", "string_too_short"):
         return "must not be empty"
     if kind == "string_too_long":
         return f"is longer than {ctx.get('max_length')} characters"
@@ -353,12 +361,18 @@ def _problems(
 ) -> list[Problem]:
     problems: list[Problem] = []
     errors = exc.errors(include_url=False)
-    item_failed = {
-        tuple(e["loc"][:-1]) for e in errors if e["loc"] and isinstance(e["loc"][-1], int)
-    }
+    # an item that failed makes pydantic also call its list "too short": drop that echo
+    failed_locs = [tuple(e["loc"]) for e in errors if e["type"] != "too_short"]
+
+    def _inside_item(loc: tuple[Any, ...]) -> bool:
+        return any(
+            len(f) > len(loc) and f[: len(loc)] == loc and isinstance(f[len(loc)], int)
+            for f in failed_locs
+        )
+
     tree = _compose(text) if text is not None else None
     for err in errors:
-        if err["type"] == "too_short" and tuple(err["loc"]) in item_failed:
+        if err["type"] == "too_short" and _inside_item(tuple(err["loc"])):
             continue  # an item failed validation; "must not be empty" would only confuse
         error_obj = (err.get("ctx") or {}).get("error")
         if isinstance(error_obj, CaseConsistencyError):
@@ -421,6 +435,7 @@ class LoadedFile:
     path: Path
     document: Document
     text: str
+    source: str = ""  # the path as the user gave it, for messages
 
 
 def _size(n: int) -> str:
@@ -454,7 +469,7 @@ def load_file(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> LoadedFil
     except OSError as exc:
         raise CaseFileError(Problem(f"the file cannot be read: {exc.strerror}", where)) from None
     text = _decode(raw, where)
-    return LoadedFile(p, parse_document_text(text, where), text)
+    return LoadedFile(p, parse_document_text(text, where), text, where)
 
 
 def duplicate_id_problems(entries: Sequence[tuple[str, str]]) -> list[Problem]:
@@ -473,7 +488,9 @@ def duplicate_id_problems(entries: Sequence[tuple[str, str]]) -> list[Problem]:
             line = _node_line(Path(source).read_text(encoding="utf-8"), ("id",))
         except (OSError, UnicodeDecodeError):
             line = None
-        out.append(Problem(f"case id {doc_id!r} is also used by {seen[doc_id]}", source, line, "id"))
+        out.append(
+            Problem(f"case id {doc_id!r} is also used by {seen[doc_id]}", source, line, "id")
+        )
     return out
 
 
@@ -489,7 +506,7 @@ def load_files(paths: Iterable[str | Path], *, max_bytes: int = MAX_FILE_BYTES) 
             loaded.append(load_file(path, max_bytes=max_bytes))
         except CaseFileError as exc:
             problems.extend(exc.problems)
-    dup = duplicate_id_problems([(str(item.path), item.document.id) for item in loaded])
+    dup = duplicate_id_problems([(item.source, item.document.id) for item in loaded])
     if problems:
         raise CaseFileError(problems + dup)
     if dup:

@@ -145,6 +145,12 @@ def test_index_must_name_a_therapy():
         ([{"id": "d1", "type": "death"}, {"id": "d2", "type": "death"}], "only once"),
         ([{"id": "a", "type": "relapse"}, {"id": "a", "type": "relapse"}], "used twice"),
         ([{"id": "a", "type": "relapse", "date": "nosuch+2d"}], "no event"),
+        ([{"id": "car1", "type": "car_t_infusion", "date": "2015-03-01"},
+          {"id": "crs", "type": "toxicity", "syndrome": "crs", "after": "car1", "onset": "2015-02-20"}],
+         "dated before 'car1', the event it follows"),
+        ([{"id": "car1", "type": "car_t_infusion", "date": "2015-03-01"},
+          {"id": "d28", "type": "disease_assessment", "assesses": "car1", "date": "car1-3d"}],
+         "dated before 'car1'"),
     ],
 )
 def test_impossible_courses_are_refused(timeline, message):

@@ -68,15 +68,11 @@ def import_(
     json_out: JsonOption = False,
 ) -> None:
     """Import case files: all are validated first; either all are stored, or none."""
-    with open_store(db) as store, _progress(len(files)) as bar:
+    with _progress(len(files)) as bar:
         task = bar.add_task("reading case files", total=len(files))
-        report = api.import_files(
-            store,
-            files,
-            author=author,
-            reason=reason,
-            progress=lambda n: bar.update(task, completed=n),
-        )
+        prepared = api.prepare_import(files, progress=lambda n: bar.update(task, completed=n))
+    with open_store(db) as store:
+        report = api.save_prepared(store, prepared, author=author, reason=reason)
     if json_out:
         print_json([o.__dict__ for o in report.outcomes])
         return
@@ -460,13 +456,24 @@ def demo(
             _yesno(s.follow_up_months),
         )
     out.print(table)
-    derived = Table("case", "episodes (computed, ASTCT 2019)", "responses", "OS", "EFS",
-                    "duration of response", title="derived by the rules")
+    derived = Table(
+        "case",
+        "episodes (computed, ASTCT 2019)",
+        "responses",
+        "OS",
+        "EFS",
+        "duration of response",
+        title="derived by the rules",
+    )
     for doc_id, d in result.derived.items():
-        eps = ", ".join(f"{e['syndrome'].upper()} max {e['max_grade']}" for e in d["episodes"]) or "-"
+        eps = (
+            ", ".join(f"{e['syndrome'].upper()} max {e['max_grade']}" for e in d["episodes"]) or "-"
+        )
         resp = ", ".join(r.get("label") or "-" for r in d["responses"] if r.get("label")) or "-"
-        cells = [_outcome_cell(d["outcomes"][k]) for k in
-                 ("overall_survival", "event_free_survival", "duration_of_response")]
+        cells = [
+            _outcome_cell(d["outcomes"][k])
+            for k in ("overall_survival", "event_free_survival", "duration_of_response")
+        ]
         derived.add_row(doc_id, eps, resp, *cells)
     out.print(derived)
     out.print(f"store: {result.store_url}", highlight=False)

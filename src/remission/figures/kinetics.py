@@ -67,43 +67,104 @@ def plot_kinetic_profile(
     d, v, b, q = profile.days, profile.values, profile.blq, profile.lloq
     quant = ~b
     if np.any(quant):
-        ax.plot(d[quant], v[quant], ls="-" if fit is None else "none", lw=0.8, color=_POINT,
-                alpha=0.6 if fit is None else 1.0, marker="o", ms=5.5, mfc=_POINT, mec="white",
-                mew=0.6, label="measured", zorder=3)
+        ax.plot(
+            d[quant],
+            v[quant],
+            ls="-" if fit is None else "none",
+            lw=0.8,
+            color=_POINT,
+            alpha=0.6 if fit is None else 1.0,
+            marker="o",
+            ms=5.5,
+            mfc=_POINT,
+            mec="white",
+            mew=0.6,
+            label="measured",
+            zorder=3,
+        )
     # BLQ samples: open triangles at their LLOQ, or at the foot of the axis if unknown
     known = b & ~np.isnan(q) & (np.nan_to_num(q) > 0)
     unknown = b & ~known
     if np.any(known):
-        ax.plot(d[known], q[known], ls="none", marker="v", ms=6.5, mfc="white", mec=_BLQ,
-                mew=1.2, label="below LLOQ", zorder=3)
+        ax.plot(
+            d[known],
+            q[known],
+            ls="none",
+            marker="v",
+            ms=6.5,
+            mfc="white",
+            mec=_BLQ,
+            mew=1.2,
+            label="below LLOQ",
+            zorder=3,
+        )
     if np.any(unknown):
-        ax.plot(d[unknown], np.full(int(unknown.sum()), 0.04), ls="none", marker="v", ms=6.5,
-                mfc="white", mec=_BLQ, mew=1.2, transform=ax.get_xaxis_transform(),
-                label=None if np.any(known) else "below LLOQ", zorder=3, clip_on=False)
+        ax.plot(
+            d[unknown],
+            np.full(int(unknown.sum()), 0.04),
+            ls="none",
+            marker="v",
+            ms=6.5,
+            mfc="white",
+            mec=_BLQ,
+            mew=1.2,
+            transform=ax.get_xaxis_transform(),
+            label=None if np.any(known) else "below LLOQ",
+            zorder=3,
+            clip_on=False,
+        )
     lloq = profile.lloq_value
     if lloq is not None and lloq > 0:
         ax.axhline(lloq, ls="--", lw=0.9, color=_BLQ, zorder=1)
-        ax.annotate("LLOQ", xy=(1.0, lloq), xycoords=("axes fraction", "data"),
-                    xytext=(3, 0), textcoords="offset points", ha="left", va="center",
-                    fontsize=8, color=_BLQ, annotation_clip=False)
+        ax.annotate(
+            "LLOQ",
+            xy=(1.0, lloq),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=8,
+            color=_BLQ,
+            annotation_clip=False,
+        )
 
     t_end = float(max(np.max(d), 28.0))
     if fit is not None:
         p = fit.params
         grid = np.unique(np.concatenate([np.linspace(0.0, t_end, 800), [p.tmax]]))
-        ax.plot(grid, fit.curve(grid), color=_CURVE, lw=1.8, zorder=2,
-                label=f"Stein 2019 fit (Tmax {p.tmax:.1f} d, Cmax {_fmt(p.cmax)})")
+        ax.plot(
+            grid,
+            fit.curve(grid),
+            color=_CURVE,
+            lw=1.8,
+            zorder=2,
+            label=f"Stein 2019 fit (Tmax {p.tmax:.1f} d, Cmax {_fmt(p.cmax)})",
+        )
 
     if res.cmax is not None and res.tmax is not None:
-        ax.plot([res.tmax], [res.cmax], ls="none", marker="o", ms=11, mfc="none", mec="black",
-                mew=1.0, zorder=4)
+        ax.plot(
+            [res.tmax],
+            [res.cmax],
+            ls="none",
+            marker="o",
+            ms=11,
+            mfc="none",
+            mec="black",
+            mew=1.0,
+            zorder=4,
+        )
         right_side = res.tmax <= 0.6 * t_end
-        ax.annotate(f"Cmax {_fmt(res.cmax)} {unit}\nTmax day {res.tmax:g}",
-                    xy=(res.tmax, res.cmax), xytext=(12 if right_side else -12, 8),
-                    textcoords="offset points", fontsize=8.5, va="bottom",
-                    ha="left" if right_side else "right",
-                    arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.7,
-                                "shrinkA": 0, "shrinkB": 6})
+        ax.annotate(
+            f"Cmax {_fmt(res.cmax)} {unit}\nTmax day {res.tmax:g}",
+            xy=(res.tmax, res.cmax),
+            xytext=(12 if right_side else -12, 8),
+            textcoords="offset points",
+            fontsize=8.5,
+            va="bottom",
+            ha="left" if right_side else "right",
+            arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.7, "shrinkA": 0, "shrinkB": 6},
+        )
 
     # limits: a few decades below the peak, at least down to the LLOQ
     pos = v[quant & (v > 0)]
@@ -128,8 +189,14 @@ def plot_kinetic_profile(
     ax.grid(True, which="major", axis="y", color="0.92", lw=0.6)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=len(handles),
-                   frameon=False, fontsize=8)
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=len(handles),
+            frameon=False,
+            fontsize=8,
+        )
     if title or profile.label:
         ax.set_title(title or profile.label, fontsize=10, loc="left")
     return fig

@@ -61,24 +61,38 @@ def parse_profile_csv(
             continue
         rows.append((line, [c.strip() for c in row]))
     if not rows:
-        raise KineticsInputError([Problem("the file is empty (expected a header: day,value)",
-                                          where=where)])
+        raise KineticsInputError(
+            [Problem("the file is empty (expected a header: day,value)", where=where)]
+        )
     header_line, header = rows[0]
     names = [h.lower() for h in header]
     col: dict[str, int] = {}
     for i, h in enumerate(names):
         if h in col:
-            problems.append(Problem(f"column {h!r} appears twice", where=where, line=header_line,
-                                    field=h))
+            problems.append(
+                Problem(f"column {h!r} appears twice", where=where, line=header_line, field=h)
+            )
         elif h not in _KNOWN:
-            problems.append(Problem(f"unknown column {header[i]!r} (known: {', '.join(_KNOWN)})",
-                                    where=where, line=header_line, field=header[i]))
+            problems.append(
+                Problem(
+                    f"unknown column {header[i]!r} (known: {', '.join(_KNOWN)})",
+                    where=where,
+                    line=header_line,
+                    field=header[i],
+                )
+            )
         else:
             col[h] = i
     for req in ("day", "value"):
         if req not in col:
-            problems.append(Problem(f"missing column {req!r} (header has: {', '.join(header)})",
-                                    where=where, line=header_line, field=req))
+            problems.append(
+                Problem(
+                    f"missing column {req!r} (header has: {', '.join(header)})",
+                    where=where,
+                    line=header_line,
+                    field=req,
+                )
+            )
     if problems:
         raise KineticsInputError(problems)
 
@@ -89,6 +103,7 @@ def parse_profile_csv(
     lines: list[int] = []
     units: set[str] = set()
     for line, row in rows[1:]:
+
         def cell(name: str, row: list[str] = row) -> str | None:
             i = col.get(name)
             if i is None:
@@ -96,23 +111,35 @@ def parse_profile_csv(
             return row[i] if i < len(row) else ""
 
         if len(row) > len(header):
-            problems.append(Problem(f"{len(row)} cells but the header has {len(header)}",
-                                    where=where, line=line))
+            problems.append(
+                Problem(
+                    f"{len(row)} cells but the header has {len(header)}", where=where, line=line
+                )
+            )
             continue
         row_ok = True
         d_text = cell("day") or ""
         d = _num(d_text)
         if d is None:
-            problems.append(Problem(f"day {d_text!r} is not a number" if d_text
-                                    else "day is empty", where=where, line=line, field="day"))
+            problems.append(
+                Problem(
+                    f"day {d_text!r} is not a number" if d_text else "day is empty",
+                    where=where,
+                    line=line,
+                    field="day",
+                )
+            )
             row_ok = False
         lloq: float | None = None
         l_text = cell("lloq")
         if l_text:
             lloq = _num(l_text)
             if lloq is None:
-                problems.append(Problem(f"LLOQ {l_text!r} is not a number", where=where,
-                                        line=line, field="lloq"))
+                problems.append(
+                    Problem(
+                        f"LLOQ {l_text!r} is not a number", where=where, line=line, field="lloq"
+                    )
+                )
                 row_ok = False
         blq = False
         b_text = cell("blq")
@@ -121,8 +148,14 @@ def parse_profile_csv(
             if b_low in _TRUE:
                 blq = True
             elif b_low not in _FALSE:
-                problems.append(Problem(f"BLQ flag {b_text!r}: use true/false, yes/no or 1/0",
-                                        where=where, line=line, field="blq"))
+                problems.append(
+                    Problem(
+                        f"BLQ flag {b_text!r}: use true/false, yes/no or 1/0",
+                        where=where,
+                        line=line,
+                        field="blq",
+                    )
+                )
                 row_ok = False
         v_text = cell("value") or ""
         value: float | None
@@ -131,20 +164,38 @@ def parse_profile_csv(
         if not v_text:
             value = None
             if not blq:
-                problems.append(Problem("value is empty and the sample is not marked BLQ",
-                                        where=where, line=line, field="value"))
+                problems.append(
+                    Problem(
+                        "value is empty and the sample is not marked BLQ",
+                        where=where,
+                        line=line,
+                        field="value",
+                    )
+                )
                 row_ok = False
         elif v_low in _BLQ_WORDS:
             value, blq = None, True
         elif m:
             limit = _num(m.group(1))
             if limit is None or limit < 0:
-                problems.append(Problem(f"value {v_text!r}: the limit is not a number",
-                                        where=where, line=line, field="value"))
+                problems.append(
+                    Problem(
+                        f"value {v_text!r}: the limit is not a number",
+                        where=where,
+                        line=line,
+                        field="value",
+                    )
+                )
                 row_ok = False
             elif lloq is not None and not math.isclose(limit, lloq):
-                problems.append(Problem(f"value {v_text!r} disagrees with LLOQ {lloq:g}",
-                                        where=where, line=line, field="value"))
+                problems.append(
+                    Problem(
+                        f"value {v_text!r} disagrees with LLOQ {lloq:g}",
+                        where=where,
+                        line=line,
+                        field="value",
+                    )
+                )
                 row_ok = False
             else:
                 lloq = limit
@@ -152,9 +203,14 @@ def parse_profile_csv(
         else:
             value = _num(v_text)
             if value is None:
-                problems.append(Problem(f"value {v_text!r} is not a number (or a BLQ mark such "
-                                        "as <50, BLQ, ND)", where=where, line=line,
-                                        field="value"))
+                problems.append(
+                    Problem(
+                        f"value {v_text!r} is not a number (or a BLQ mark such as <50, BLQ, ND)",
+                        where=where,
+                        line=line,
+                        field="value",
+                    )
+                )
                 row_ok = False
         u_text = cell("unit")
         if u_text:
@@ -166,18 +222,34 @@ def parse_profile_csv(
             lloqs.append(lloq)
             lines.append(line)
     if len(units) > 1:
-        problems.append(Problem(f"several units in one profile ({', '.join(sorted(units))}); "
-                                "never pool units", where=where, field="unit"))
+        problems.append(
+            Problem(
+                f"several units in one profile ({', '.join(sorted(units))}); never pool units",
+                where=where,
+                field="unit",
+            )
+        )
     file_unit = next(iter(units)) if len(units) == 1 else ""
     if unit and file_unit and unit != file_unit:
-        problems.append(Problem(f"unit {unit!r} given but the file says {file_unit!r}",
-                                where=where, field="unit"))
+        problems.append(
+            Problem(
+                f"unit {unit!r} given but the file says {file_unit!r}", where=where, field="unit"
+            )
+        )
     if not problems and not days:
         problems.append(Problem("the file has a header but no samples", where=where))
     if problems:
         raise KineticsInputError(problems)
-    return Profile.from_arrays(days, values, blq=blqs, lloq=lloqs, unit=unit or file_unit,
-                               analyte=analyte, label=where, lines=lines)
+    return Profile.from_arrays(
+        days,
+        values,
+        blq=blqs,
+        lloq=lloqs,
+        unit=unit or file_unit,
+        analyte=analyte,
+        label=where,
+        lines=lines,
+    )
 
 
 def read_profile_csv(path: str | Path, *, unit: str = "", analyte: str = "") -> Profile:

@@ -54,11 +54,17 @@ class BCellAplasia:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "threshold": self.threshold, "unit": self.unit, "confirm": self.confirm,
-            "onset_day": self.onset_day, "recovery_day": self.recovery_day,
-            "last_aplastic_day": self.last_aplastic_day, "duration_days": self.duration_days,
+            "threshold": self.threshold,
+            "unit": self.unit,
+            "confirm": self.confirm,
+            "onset_day": self.onset_day,
+            "recovery_day": self.recovery_day,
+            "last_aplastic_day": self.last_aplastic_day,
+            "duration_days": self.duration_days,
             "duration_from_onset_days": self.duration_from_onset_days,
-            "censored": self.censored, "reason": self.reason, "notes": list(self.notes),
+            "censored": self.censored,
+            "reason": self.reason,
+            "notes": list(self.notes),
         }
 
 
@@ -78,13 +84,19 @@ def bcell_aplasia(
     """
     problems = []
     if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold > 0):
-        problems.append(Problem(f"threshold must be a positive number, got {threshold!r}",
-                                field="threshold"))
+        problems.append(
+            Problem(f"threshold must be a positive number, got {threshold!r}", field="threshold")
+        )
     if not (isinstance(confirm, int) and confirm >= 1):
         problems.append(Problem("confirm must be a whole number >= 1", field="confirm"))
     if unit and profile.unit and unit != profile.unit:
-        problems.append(Problem(f"threshold is in {unit} but the B-cell counts are in "
-                                f"{profile.unit}", where=profile.label or None, field="unit"))
+        problems.append(
+            Problem(
+                f"threshold is in {unit} but the B-cell counts are in {profile.unit}",
+                where=profile.label or None,
+                field="unit",
+            )
+        )
     if problems:
         raise KineticsInputError(problems)
     notes: list[str] = []
@@ -105,20 +117,40 @@ def bcell_aplasia(
             state.append(True)
         else:
             state.append(None)
-            notes.append(f"day {t[i]:g}: below an LLOQ ({q[i]:g}) above the threshold; "
-                         "sample skipped")
+            notes.append(
+                f"day {t[i]:g}: below an LLOQ ({q[i]:g}) above the threshold; sample skipped"
+            )
     if no_lloq:
         notes.append(f"{no_lloq} undetectable sample(s) without an LLOQ taken as aplastic")
     unit_s = unit or profile.unit
     usable = [(float(t[i]), s) for i, s in enumerate(state) if s is not None]
     if not usable:
-        return BCellAplasia(threshold, unit_s, confirm, None, None, None, None, False,
-                            reason="no usable post-infusion B-cell sample", notes=tuple(notes))
+        return BCellAplasia(
+            threshold,
+            unit_s,
+            confirm,
+            None,
+            None,
+            None,
+            None,
+            False,
+            reason="no usable post-infusion B-cell sample",
+            notes=tuple(notes),
+        )
     onset_idx = next((k for k, (_, s) in enumerate(usable) if s), None)
     if onset_idx is None:
-        return BCellAplasia(threshold, unit_s, confirm, None, None, None, None, False,
-                            reason="no sample below the threshold: no B-cell aplasia seen",
-                            notes=tuple(notes))
+        return BCellAplasia(
+            threshold,
+            unit_s,
+            confirm,
+            None,
+            None,
+            None,
+            None,
+            False,
+            reason="no sample below the threshold: no B-cell aplasia seen",
+            notes=tuple(notes),
+        )
     onset = usable[onset_idx][0]
     last_aplastic = onset
     k = onset_idx + 1
@@ -128,15 +160,34 @@ def bcell_aplasia(
             last_aplastic = day
             k += 1
             continue
-        run = usable[k:k + confirm]
+        run = usable[k : k + confirm]
         if len(run) == confirm and not any(s for _, s in run):
-            return BCellAplasia(threshold, unit_s, confirm, onset, day, last_aplastic, day,
-                                False, notes=tuple(notes))
+            return BCellAplasia(
+                threshold,
+                unit_s,
+                confirm,
+                onset,
+                day,
+                last_aplastic,
+                day,
+                False,
+                notes=tuple(notes),
+            )
         if len(run) < confirm:
-            notes.append(f"B cells at or above the threshold from day {day:g} but fewer than "
-                         f"{confirm} samples to confirm recovery")
+            notes.append(
+                f"B cells at or above the threshold from day {day:g} but fewer than "
+                f"{confirm} samples to confirm recovery"
+            )
             break
         k += 1
-    return BCellAplasia(threshold, unit_s, confirm, onset, None, last_aplastic, last_aplastic,
-                        True, notes=tuple(notes))
-
+    return BCellAplasia(
+        threshold,
+        unit_s,
+        confirm,
+        onset,
+        None,
+        last_aplastic,
+        last_aplastic,
+        True,
+        notes=tuple(notes),
+    )

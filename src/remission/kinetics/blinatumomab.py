@@ -42,24 +42,28 @@ __all__ = [
 BSAFormula = Literal["mosteller", "dubois"]
 
 
-def body_surface_area(height_cm: float, weight_kg: float,
-                      formula: BSAFormula = "mosteller") -> float:
+def body_surface_area(
+    height_cm: float, weight_kg: float, formula: BSAFormula = "mosteller"
+) -> float:
     """Body-surface area in m².
 
     Mosteller RD, N Engl J Med 1987;317:1098: √(height[cm]·weight[kg]/3600). DuBois D, DuBois EF,
     Arch Intern Med 1916;17:863: 0.007184·weight^0.425·height^0.725. kinetics.md §4.4 asks that
     the formula be recorded with the result.
     """
-    if not (height_cm > 0 and weight_kg > 0 and math.isfinite(height_cm)
-            and math.isfinite(weight_kg)):
-        raise KineticsInputError([Problem("height and weight must be positive numbers",
-                                          field="bsa")])
+    if not (
+        height_cm > 0 and weight_kg > 0 and math.isfinite(height_cm) and math.isfinite(weight_kg)
+    ):
+        raise KineticsInputError(
+            [Problem("height and weight must be positive numbers", field="bsa")]
+        )
     if formula == "mosteller":
         return math.sqrt(height_cm * weight_kg / 3600.0)
     if formula == "dubois":
         return 0.007184 * weight_kg**0.425 * height_cm**0.725
-    raise KineticsInputError([Problem(f"BSA formula {formula!r}: use mosteller or dubois",
-                                      field="bsa_formula")])
+    raise KineticsInputError(
+        [Problem(f"BSA formula {formula!r}: use mosteller or dubois", field="bsa_formula")]
+    )
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,14 @@ class InfusionStep:
             return self.ug_per_day, False
         assert self.ug_per_m2_per_day is not None
         if bsa_m2 is None:
-            raise KineticsInputError([Problem(
-                "a per-m² dose needs the body-surface area (give bsa, or height and weight)",
-                field="bsa")])
+            raise KineticsInputError(
+                [
+                    Problem(
+                        "a per-m² dose needs the body-surface area (give bsa, or height and weight)",
+                        field="bsa",
+                    )
+                ]
+            )
         r = self.ug_per_m2_per_day * bsa_m2
         if self.max_ug_per_day is not None and r > self.max_ug_per_day:
             return self.max_ug_per_day, True
@@ -155,31 +164,53 @@ class Regimen:
             raise KineticsInputError(problems)
 
     def describe(self) -> str:
-        return "; ".join(s.describe() for s in self.steps) + \
-            f"; cycle {self.cycle_length_days:g} days"
+        return (
+            "; ".join(s.describe() for s in self.steps) + f"; cycle {self.cycle_length_days:g} days"
+        )
 
 
 _LABEL = "Blincyto label dosing (kinetics.md §4.1; clinical-criteria.md)"
 #: Label regimens by key (kinetics.md §4.1).
 REGIMENS: dict[str, Regimen] = {
-    "rr_adult_cycle1": Regimen("r/r B-ALL ≥45 kg, cycle 1", (
-        InfusionStep(0, 7, ug_per_day=9), InfusionStep(7, 28, ug_per_day=28)), 42, _LABEL),
-    "rr_adult_later": Regimen("r/r B-ALL ≥45 kg, cycle 2 and later", (
-        InfusionStep(0, 28, ug_per_day=28),), 42, _LABEL),
-    "rr_paediatric_cycle1": Regimen("r/r B-ALL <45 kg, cycle 1", (
-        InfusionStep(0, 7, ug_per_m2_per_day=5, max_ug_per_day=9),
-        InfusionStep(7, 28, ug_per_m2_per_day=15, max_ug_per_day=28)), 42, _LABEL),
-    "rr_paediatric_later": Regimen("r/r B-ALL <45 kg, cycle 2 and later", (
-        InfusionStep(0, 28, ug_per_m2_per_day=15, max_ug_per_day=28),), 42, _LABEL),
-    "mrd_adult": Regimen("MRD-positive B-ALL ≥45 kg", (
-        InfusionStep(0, 28, ug_per_day=28),), 42, _LABEL),
-    "mrd_paediatric": Regimen("MRD-positive B-ALL <45 kg", (
-        InfusionStep(0, 28, ug_per_m2_per_day=15, max_ug_per_day=28),), 42, _LABEL),
+    "rr_adult_cycle1": Regimen(
+        "r/r B-ALL ≥45 kg, cycle 1",
+        (InfusionStep(0, 7, ug_per_day=9), InfusionStep(7, 28, ug_per_day=28)),
+        42,
+        _LABEL,
+    ),
+    "rr_adult_later": Regimen(
+        "r/r B-ALL ≥45 kg, cycle 2 and later", (InfusionStep(0, 28, ug_per_day=28),), 42, _LABEL
+    ),
+    "rr_paediatric_cycle1": Regimen(
+        "r/r B-ALL <45 kg, cycle 1",
+        (
+            InfusionStep(0, 7, ug_per_m2_per_day=5, max_ug_per_day=9),
+            InfusionStep(7, 28, ug_per_m2_per_day=15, max_ug_per_day=28),
+        ),
+        42,
+        _LABEL,
+    ),
+    "rr_paediatric_later": Regimen(
+        "r/r B-ALL <45 kg, cycle 2 and later",
+        (InfusionStep(0, 28, ug_per_m2_per_day=15, max_ug_per_day=28),),
+        42,
+        _LABEL,
+    ),
+    "mrd_adult": Regimen(
+        "MRD-positive B-ALL ≥45 kg", (InfusionStep(0, 28, ug_per_day=28),), 42, _LABEL
+    ),
+    "mrd_paediatric": Regimen(
+        "MRD-positive B-ALL <45 kg",
+        (InfusionStep(0, 28, ug_per_m2_per_day=15, max_ug_per_day=28),),
+        42,
+        _LABEL,
+    ),
 }
 
 
-def label_regimen(weight_kg: float, *, indication: Literal["rr", "mrd"] = "rr",
-                  cycle: int = 1) -> Regimen:
+def label_regimen(
+    weight_kg: float, *, indication: Literal["rr", "mrd"] = "rr", cycle: int = 1
+) -> Regimen:
     """The label regimen for a body weight: flat dosing at ≥45 kg, per-m² below (§4.1)."""
     if not (weight_kg > 0):
         raise KineticsInputError([Problem("weight must be positive", field="weight_kg")])
@@ -200,9 +231,13 @@ class StepExposure:
     css_pg_per_ml: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start_day": self.start_day, "end_day": self.end_day,
-                "ug_per_day": self.ug_per_day, "capped": self.capped,
-                "css_pg_per_ml": self.css_pg_per_ml}
+        return {
+            "start_day": self.start_day,
+            "end_day": self.end_day,
+            "ug_per_day": self.ug_per_day,
+            "capped": self.capped,
+            "css_pg_per_ml": self.css_pg_per_ml,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -267,8 +302,9 @@ class BlinatumomabExposure:
             "total_dose_ug": self.total_dose_ug,
             "auc_cycle_h_ug_per_l": self.auc_cycle_h_ug_per_l,
             "auc_inf_h_ug_per_l": self.auc_inf_h_ug_per_l,
-            "time_to_steady_state_h": {f"{f * 100:g}%": v
-                                       for f, v in self.time_to_steady_state_h.items()},
+            "time_to_steady_state_h": {
+                f"{f * 100:g}%": v for f, v in self.time_to_steady_state_h.items()
+            },
             "time_above_h": {f"{k:g} pg/mL": v for k, v in self.time_above_h.items()},
             "notes": list(self.notes),
         }
@@ -309,8 +345,14 @@ def blinatumomab_exposure(
     """
     if isinstance(regimen, str):
         if regimen not in REGIMENS:
-            raise KineticsInputError([Problem(
-                f"unknown regimen {regimen!r}; known: {', '.join(REGIMENS)}", field="regimen")])
+            raise KineticsInputError(
+                [
+                    Problem(
+                        f"unknown regimen {regimen!r}; known: {', '.join(REGIMENS)}",
+                        field="regimen",
+                    )
+                ]
+            )
         regimen = REGIMENS[regimen]
     notes: list[str] = []
     formula: str | None = None
@@ -323,9 +365,11 @@ def blinatumomab_exposure(
         formula = "given"
     cl = pk.clearance(bsa_m2)
     if bsa_m2 is not None:
-        notes.append(f"CL scaled by (BSA/{pk.bsa_reference_m2:g})^{pk.bsa_exponent:.3f}; the "
-                     "exponent is back-calculated from the published 63 % lower CL at 0.37 m², "
-                     "not a published estimate")
+        notes.append(
+            f"CL scaled by (BSA/{pk.bsa_reference_m2:g})^{pk.bsa_exponent:.3f}; the "
+            "exponent is back-calculated from the published 63 % lower CL at 0.37 m², "
+            "not a published estimate"
+        )
         if not 0.37 <= bsa_m2 <= 2.6:
             notes.append(f"BSA {bsa_m2:.2f} m² is outside the range the model was built on")
     k = cl / pk.v_l
@@ -337,20 +381,29 @@ def blinatumomab_exposure(
         rate, capped = s.rate_ug_per_day(bsa_m2)
         if capped:
             notes.append(f"{s.describe()}: capped at {rate:g} µg/day")
-        steps.append(StepExposure(s.start_day, s.end_day, rate, capped,
-                                  rate * 1000.0 / 24.0 / cl))
+        steps.append(StepExposure(s.start_day, s.end_day, rate, capped, rate * 1000.0 / 24.0 / cl))
         total += rate * (s.end_day - s.start_day)
         auc_cycle += _step_auc(rate / 24.0, s.start_day * 24.0, s.end_day * 24.0, end_h, k, cl)
     for f in fractions:
         if not 0 < f < 1:
-            raise KineticsInputError([Problem("steady-state fractions must lie in (0, 1)",
-                                              field="fractions")])
+            raise KineticsInputError(
+                [Problem("steady-state fractions must lie in (0, 1)", field="fractions")]
+            )
     tss = {float(f): -math.log1p(-f) / k for f in fractions}
     exp = BlinatumomabExposure(
-        regimen=regimen, clearance_l_per_h=cl, volume_l=pk.v_l, bsa_m2=bsa_m2,
-        bsa_formula=formula, steps=tuple(steps), total_dose_ug=total,
-        auc_cycle_h_ug_per_l=auc_cycle, auc_inf_h_ug_per_l=total / cl,
-        time_to_steady_state_h=tss, notes=tuple(notes), model_source=pk.source)
+        regimen=regimen,
+        clearance_l_per_h=cl,
+        volume_l=pk.v_l,
+        bsa_m2=bsa_m2,
+        bsa_formula=formula,
+        steps=tuple(steps),
+        total_dose_ug=total,
+        auc_cycle_h_ug_per_l=auc_cycle,
+        auc_inf_h_ug_per_l=total / cl,
+        time_to_steady_state_h=tss,
+        notes=tuple(notes),
+        model_source=pk.source,
+    )
     if thresholds_pg_per_ml:
         grid = np.linspace(0.0, end_h, int(end_h * 20) + 1)  # every 3 minutes
         c = exp.concentration(grid)

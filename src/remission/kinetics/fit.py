@@ -68,8 +68,11 @@ class SteinPrior:
     name: str = "custom"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "typical": self.typical.to_dict(),
-                "omega_sd": dict(self.omega_sd)}
+        return {
+            "name": self.name,
+            "typical": self.typical.to_dict(),
+            "omega_sd": dict(self.omega_sd),
+        }
 
 
 #: Stein 2019 typical values with the nlmixr2lib between-patient variances read as ω²
@@ -106,9 +109,16 @@ class ParameterEstimate:
         return 100.0 * math.sqrt(math.expm1(self.se_log**2))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value, "unit": self.unit,
-                "se_log": self.se_log, "cv_pct": self.cv_pct, "ci95": [self.ci_low, self.ci_high],
-                "fixed": self.fixed, "at_bound": self.at_bound}
+        return {
+            "name": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "se_log": self.se_log,
+            "cv_pct": self.cv_pct,
+            "ci95": [self.ci_low, self.ci_high],
+            "fixed": self.fixed,
+            "at_bound": self.at_bound,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,8 +208,9 @@ def _lnc(t: FloatArray, x: FloatArray) -> FloatArray:
     dn = ~up
     out[up] = lc - lf * (1.0 - t[up] / T)
     tau = t[dn] - T
-    out[dn] = lc + np.logaddexp(math.log1p(-math.exp(lfb)) - math.exp(la) * tau,
-                                lfb - math.exp(lb) * tau)
+    out[dn] = lc + np.logaddexp(
+        math.log1p(-math.exp(lfb)) - math.exp(la) * tau, lfb - math.exp(lb) * tau
+    )
     return out
 
 
@@ -239,9 +250,17 @@ def _log_ndtr_and_mills(z: FloatArray) -> tuple[FloatArray, FloatArray]:
 class _Problem:
     """Data and settings of one fit, with residual and Jacobian functions of the free vector."""
 
-    def __init__(self, t_q: FloatArray, ly_q: FloatArray, t_c: FloatArray, ll_c: FloatArray,
-                 free: npt.NDArray[np.intp], x_fixed: FloatArray,
-                 prior_mu: FloatArray, prior_sd: FloatArray) -> None:
+    def __init__(
+        self,
+        t_q: FloatArray,
+        ly_q: FloatArray,
+        t_c: FloatArray,
+        ll_c: FloatArray,
+        free: npt.NDArray[np.intp],
+        x_fixed: FloatArray,
+        prior_mu: FloatArray,
+        prior_sd: FloatArray,
+    ) -> None:
         self.t = np.concatenate([t_q, t_c])
         self.nq = t_q.size
         self.ly_q = ly_q
@@ -265,7 +284,7 @@ class _Problem:
     def _res(self, lnc: FloatArray, xf: FloatArray) -> FloatArray:
         s = self.sigma
         rq = (self.ly_q - lnc[: self.nq]) / s
-        z = (self.ll_c - lnc[self.nq:]) / s
+        z = (self.ll_c - lnc[self.nq :]) / s
         rc = np.sqrt(np.maximum(-2.0 * log_ndtr(z), 0.0))
         rp = (xf[self.prior_rows] - self.prior_mu) / self.prior_sd
         return np.concatenate([rq, rc, rp])
@@ -275,12 +294,12 @@ class _Problem:
         J = J[:, self.free]
         s = self.sigma
         Jq = -J[: self.nq] / s
-        z = (self.ll_c - lnc[self.nq:]) / s
+        z = (self.ll_c - lnc[self.nq :]) / s
         lphi, mills = _log_ndtr_and_mills(z)
         rc = np.sqrt(np.maximum(-2.0 * lphi, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
             g = np.where(rc > 1e-150, mills / (s * rc), 0.0)
-        Jc = J[self.nq:] * g[:, None]
+        Jc = J[self.nq :] * g[:, None]
         Jp = np.zeros((self.prior_rows.size, self.free.size))
         Jp[np.arange(self.prior_rows.size), self.prior_rows] = 1.0 / self.prior_sd
         return np.vstack([Jq, Jc, Jp])
@@ -289,19 +308,38 @@ class _Problem:
         """Log-likelihood of ln y (normal) and of the censored samples; priors excluded."""
         lnc = _lnc(self.t, self.full(xf))
         rq = (self.ly_q - lnc[: self.nq]) / sigma
-        z = (self.ll_c - lnc[self.nq:]) / sigma
-        return float(-self.nq * (math.log(sigma) + 0.5 * _LOG_2PI) - 0.5 * np.sum(rq * rq)
-                     + np.sum(log_ndtr(z)))
+        z = (self.ll_c - lnc[self.nq :]) / sigma
+        return float(
+            -self.nq * (math.log(sigma) + 0.5 * _LOG_2PI)
+            - 0.5 * np.sum(rq * rq)
+            + np.sum(log_ndtr(z))
+        )
 
 
 # ---------------------------------------------------------------------------- starts and bounds
 def _bounds(t_q: FloatArray, ly_q: FloatArray, t_all: FloatArray) -> tuple[FloatArray, FloatArray]:
     ymax = float(np.max(ly_q))
     t_hi = max(float(np.max(t_all)), 1.0)
-    lo = np.array([math.log(1.01), math.log(0.05), ymax - math.log(100.0), math.log(1e-3),
-                   math.log(1e-8), math.log(1e-6)])
-    hi = np.array([math.log(1e9), math.log(t_hi), ymax + math.log(100.0), math.log(20.0),
-                   math.log(0.999), math.log(5.0)])
+    lo = np.array(
+        [
+            math.log(1.01),
+            math.log(0.05),
+            ymax - math.log(100.0),
+            math.log(1e-3),
+            math.log(1e-8),
+            math.log(1e-6),
+        ]
+    )
+    hi = np.array(
+        [
+            math.log(1e9),
+            math.log(t_hi),
+            ymax + math.log(100.0),
+            math.log(20.0),
+            math.log(0.999),
+            math.log(5.0),
+        ]
+    )
     return lo, hi
 
 
@@ -383,45 +421,69 @@ def fit_stein(
     ll_c = np.log(profile.lloq[c])
     n_ignored = int(np.sum(post & profile.blq & ~c))
     if n_ignored:
-        notes.append(f"{n_ignored} BLQ sample(s) without an LLOQ carry no information and were "
-                     "ignored")
+        notes.append(
+            f"{n_ignored} BLQ sample(s) without an LLOQ carry no information and were ignored"
+        )
     if t_q.size < MIN_QUANTIFIED:
-        raise KineticsInputError([Problem(
-            f"a Stein fit needs at least {MIN_QUANTIFIED} quantified levels on or after day 0; "
-            f"this profile has {t_q.size}", where=profile.label or None)])
+        raise KineticsInputError(
+            [
+                Problem(
+                    f"a Stein fit needs at least {MIN_QUANTIFIED} quantified levels on or after day 0; "
+                    f"this profile has {t_q.size}",
+                    where=profile.label or None,
+                )
+            ]
+        )
 
     if isinstance(prior, str):
         if prior != "stein2019":
-            raise KineticsInputError([Problem(f"unknown prior {prior!r}; use 'stein2019'",
-                                              field="prior")])
+            raise KineticsInputError(
+                [Problem(f"unknown prior {prior!r}; use 'stein2019'", field="prior")]
+            )
         prior = STEIN2019_PRIOR
     prior_mu = np.full(_P, 0.0)
     prior_sd = np.full(_P, math.inf)
     if prior is not None:
         for name, sd in prior.omega_sd.items():
             if name not in _IDX or not sd > 0:
-                raise KineticsInputError([Problem(f"prior on {name!r}: unknown parameter or "
-                                                  "non-positive SD", field="prior")])
+                raise KineticsInputError(
+                    [
+                        Problem(
+                            f"prior on {name!r}: unknown parameter or non-positive SD",
+                            field="prior",
+                        )
+                    ]
+                )
             prior_mu[_IDX[name]] = math.log(getattr(prior.typical, name))
             prior_sd[_IDX[name]] = sd
-        if "cmax" in prior.omega_sd and profile.unit and profile.unit.replace(
-                "µ", "u").lower() not in ("copies/ug", "copies/ug gdna"):
+        if (
+            "cmax" in prior.omega_sd
+            and profile.unit
+            and profile.unit.replace("µ", "u").lower() not in ("copies/ug", "copies/ug gdna")
+        ):
             notes.append(f"prior on Cmax is in copies/µg but the profile is in {profile.unit}")
 
     fixed = dict(fixed or {})
     for name, value in fixed.items():
         if name not in _IDX:
-            raise KineticsInputError([Problem(
-                f"cannot fix unknown parameter {name!r}; known: {', '.join(PARAMETER_NAMES)}",
-                field="fixed")])
+            raise KineticsInputError(
+                [
+                    Problem(
+                        f"cannot fix unknown parameter {name!r}; known: {', '.join(PARAMETER_NAMES)}",
+                        field="fixed",
+                    )
+                ]
+            )
         if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-            raise KineticsInputError([Problem(f"fixed {name} must be a positive number",
-                                              field="fixed")])
+            raise KineticsInputError(
+                [Problem(f"fixed {name} must be a positive number", field="fixed")]
+            )
     free = np.array([i for i, n in enumerate(PARAMETER_NAMES) if n not in fixed], dtype=np.intp)
     p_free = int(free.size)
     if p_free == 0:
-        raise KineticsInputError([Problem("all parameters are fixed: nothing to fit",
-                                          field="fixed")])
+        raise KineticsInputError(
+            [Problem("all parameters are fixed: nothing to fit", field="fixed")]
+        )
     lo, hi = _bounds(t_q, ly_q, profile.days[post])
     x_fixed = np.zeros(_P)
     for name, value in fixed.items():
@@ -431,8 +493,9 @@ def fit_stein(
     n_used = int(t_q.size + t_c.size)
     if isinstance(sigma, str):
         if sigma not in ("auto", "estimate"):
-            raise KineticsInputError([Problem(f"sigma {sigma!r}: a number, 'auto' or 'estimate'",
-                                              field="sigma")])
+            raise KineticsInputError(
+                [Problem(f"sigma {sigma!r}: a number, 'auto' or 'estimate'", field="sigma")]
+            )
         if sigma == "estimate":
             estimate_sigma = n_used > p_free
         else:
@@ -440,8 +503,7 @@ def fit_stein(
         if sigma == "estimate" and not estimate_sigma:
             notes.append("too few samples to estimate the residual SD")
         if not estimate_sigma:
-            notes.append(f"residual SD fixed at the published {STEIN2019_RESIDUAL_SD} (log "
-                         "scale)")
+            notes.append(f"residual SD fixed at the published {STEIN2019_RESIDUAL_SD} (log scale)")
         prob.sigma = STEIN2019_RESIDUAL_SD
     else:
         if not (sigma > 0 and math.isfinite(sigma)):
@@ -449,8 +511,10 @@ def fit_stein(
         estimate_sigma = False
         prob.sigma = float(sigma)
     if n_used < p_free and prior is None:
-        notes.append(f"{n_used} informative samples for {p_free} free parameters: the data "
-                     "cannot determine them all (use prior='stein2019' or fix parameters)")
+        notes.append(
+            f"{n_used} informative samples for {p_free} free parameters: the data "
+            "cannot determine them all (use prior='stein2019' or fix parameters)"
+        )
 
     lo_f, hi_f = lo[free], hi[free]
 
@@ -482,8 +546,9 @@ def fit_stein(
             J = prob.jacobian(to_x(u)) * (span_f * e * (1.0 - e))
             return np.vstack([J, np.zeros((pad, u.size))]) if pad else J
 
-        r = least_squares(fun, u0, jac=jac, method="lm", xtol=_TOL, ftol=_TOL, gtol=_TOL,
-                          max_nfev=max_nfev)
+        r = least_squares(
+            fun, u0, jac=jac, method="lm", xtol=_TOL, ftol=_TOL, gtol=_TOL, max_nfev=max_nfev
+        )
         return _Solution(to_x(r.x), float(r.cost), int(r.status), str(r.message))
 
     fixed_mask = np.zeros(_P, dtype=bool)
@@ -511,9 +576,12 @@ def fit_stein(
             prob.sigma = max(math.sqrt(rss / t_q.size), 1e-3)
         else:
             for _ in range(6):
-                opt = minimize_scalar(lambda ls, xf=res.x: -prob.loglik(xf, math.exp(ls)),
-                                      bounds=(math.log(1e-3), math.log(10.0)), method="bounded",
-                                      options={"xatol": 1e-5})
+                opt = minimize_scalar(
+                    lambda ls, xf=res.x: -prob.loglik(xf, math.exp(ls)),
+                    bounds=(math.log(1e-3), math.log(10.0)),
+                    method="bounded",
+                    options={"xatol": 1e-5},
+                )
                 new_sigma = max(math.exp(float(opt.x)), 1e-3)
                 changed = abs(math.log(new_sigma / prob.sigma)) > 1e-3
                 prob.sigma = new_sigma
@@ -564,9 +632,17 @@ def fit_stein(
     bound_names: list[str] = []
     for i, name in enumerate(PARAMETER_NAMES):
         val = float(getattr(params, name))
-        unit = profile.unit if name == "cmax" and profile.unit else (
-            "level" if name == "cmax" else {"foldx": "-", "tmax": "day", "alpha": "1/day",
-                                            "fb": "-", "beta": "1/day"}[name])
+        unit = (
+            profile.unit
+            if name == "cmax" and profile.unit
+            else (
+                "level"
+                if name == "cmax"
+                else {"foldx": "-", "tmax": "day", "alpha": "1/day", "fb": "-", "beta": "1/day"}[
+                    name
+                ]
+            )
+        )
         if i not in fi:
             estimates.append(ParameterEstimate(name, val, unit, None, None, None, fixed=True))
             continue
@@ -580,9 +656,16 @@ def fit_stein(
                 unident.append(name)
             estimates.append(ParameterEstimate(name, val, unit, None, None, None, at_bound=ab))
         else:
-            estimates.append(ParameterEstimate(
-                name, val, unit, se, float(np.exp(x[i] - _Z95 * se)),
-                float(np.exp(x[i] + _Z95 * se))))
+            estimates.append(
+                ParameterEstimate(
+                    name,
+                    val,
+                    unit,
+                    se,
+                    float(np.exp(x[i] - _Z95 * se)),
+                    float(np.exp(x[i] + _Z95 * se)),
+                )
+            )
     if bound_names:
         notes.append(f"on a bound (no interval): {', '.join(bound_names)}")
     if unident:
@@ -590,24 +673,41 @@ def fit_stein(
 
     ll = prob.loglik(res.x, prob.sigma)
     k_par = p_free + (1 if estimate_sigma else 0)
-    method = ("maximum likelihood" if prior is None else f"MAP with {prior.name} log-normal prior")
-    method += (", ln y = ln C + σε, BLQ as left-censored at ln LLOQ (M3), "
-               "scipy least_squares (Levenberg–Marquardt, bounds by logistic map) with "
-               "analytic Jacobian, "
-               f"{len(starts)} starts; SE from Gauss–Newton (JᵀJ)⁻¹ on the log scale")
+    method = "maximum likelihood" if prior is None else f"MAP with {prior.name} log-normal prior"
+    method += (
+        ", ln y = ln C + σε, BLQ as left-censored at ln LLOQ (M3), "
+        "scipy least_squares (Levenberg–Marquardt, bounds by logistic map) with "
+        "analytic Jacobian, "
+        f"{len(starts)} starts; SE from Gauss–Newton (JᵀJ)⁻¹ on the log scale"
+    )
     fit = SteinFit(
-        params=params, estimates=tuple(estimates), sigma=prob.sigma,
-        sigma_estimated=estimate_sigma, log_likelihood=ll, aic=-2 * ll + 2 * k_par,
-        bic=-2 * ll + k_par * math.log(max(n_used, 1)), n_quantified=int(t_q.size),
-        n_censored=int(t_c.size), n_ignored=n_ignored, converged=converged,
-        message=str(res.message), method=method, unit=profile.unit, label=profile.label,
-        prior=None if prior is None else prior.name, covariance_log=cov_f, notes=tuple(notes),
+        params=params,
+        estimates=tuple(estimates),
+        sigma=prob.sigma,
+        sigma_estimated=estimate_sigma,
+        log_likelihood=ll,
+        aic=-2 * ll + 2 * k_par,
+        bic=-2 * ll + k_par * math.log(max(n_used, 1)),
+        n_quantified=int(t_q.size),
+        n_censored=int(t_c.size),
+        n_ignored=n_ignored,
+        converged=converged,
+        message=str(res.message),
+        method=method,
+        unit=profile.unit,
+        label=profile.label,
+        prior=None if prior is None else prior.name,
+        covariance_log=cov_f,
+        notes=tuple(notes),
     )
     if warn:
         for n in notes:
             if n.startswith(("optimiser", "on a bound", "not identifiable", "prior on Cmax")) or (
-                    "cannot determine" in n):
-                warnings.warn(f"{profile.label + ': ' if profile.label else ''}{n}",
-                              KineticsWarning, stacklevel=2)
+                "cannot determine" in n
+            ):
+                warnings.warn(
+                    f"{profile.label + ': ' if profile.label else ''}{n}",
+                    KineticsWarning,
+                    stacklevel=2,
+                )
     return fit
-

@@ -75,9 +75,14 @@ class BLQRule:
     def __post_init__(self) -> None:
         for name in ("first", "middle", "last"):
             if getattr(self, name) not in ("zero", "drop", "half_lloq"):
-                raise KineticsInputError([Problem(
-                    f"BLQ rule {name}={getattr(self, name)!r}: use zero, drop or half_lloq",
-                    field=f"blq_rule.{name}")])
+                raise KineticsInputError(
+                    [
+                        Problem(
+                            f"BLQ rule {name}={getattr(self, name)!r}: use zero, drop or half_lloq",
+                            field=f"blq_rule.{name}",
+                        )
+                    ]
+                )
 
     def describe(self) -> str:
         return f"BLQ first={self.first}, middle={self.middle}, last={self.last}"
@@ -102,7 +107,6 @@ class CleanedProfile:
     levels: FloatArray
     imputed: BoolArray
     notes: tuple[str, ...] = ()
-
 
 
 def clean_blq(
@@ -132,11 +136,17 @@ def clean_blq(
                 keep[i] = False
             elif action == "half_lloq":
                 if math.isnan(q[i]):
-                    raise KineticsInputError([Problem(
-                        f"BLQ rule half_lloq needs the LLOQ of the sample on day {t[i]:g}",
-                        where=profile.label or None, field="lloq")])
+                    raise KineticsInputError(
+                        [
+                            Problem(
+                                f"BLQ rule half_lloq needs the LLOQ of the sample on day {t[i]:g}",
+                                where=profile.label or None,
+                                field="lloq",
+                            )
+                        ]
+                    )
                 levels[i] = q[i] / 2.0
-        n_mid = int(np.sum(b[i0:i1 + 1]))
+        n_mid = int(np.sum(b[i0 : i1 + 1]))
         if n_mid and rule.middle == "drop":
             notes.append(f"{n_mid} BLQ sample(s) between quantifiable levels dropped")
     t, levels, imputed = t[keep], levels[keep], imputed[keep]
@@ -144,8 +154,9 @@ def clean_blq(
         t = np.concatenate([[0.0], t])
         levels = np.concatenate([[float(conc0)], levels])
         imputed = np.concatenate([[True], imputed])
-        notes.append(f"no sample on day 0: level {conc0:g} assumed at day 0 (no cells before "
-                     "infusion)")
+        notes.append(
+            f"no sample on day 0: level {conc0:g} assumed at day 0 (no cells before infusion)"
+        )
     return CleanedProfile(days=t, levels=levels, imputed=imputed, notes=tuple(notes))
 
 
@@ -219,13 +230,21 @@ class TerminalPhase:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "lambda_z": self.lambda_z, "half_life": self.half_life, "n_points": self.n_points,
-            "first_day": self.first_day, "last_day": self.last_day, "r2_adj": self.r2_adj,
+            "lambda_z": self.lambda_z,
+            "half_life": self.half_life,
+            "n_points": self.n_points,
+            "first_day": self.first_day,
+            "last_day": self.last_day,
+            "r2_adj": self.r2_adj,
         }
 
 
 def terminal_phase(
-    days: FloatArray, levels: FloatArray, tmax: float, *, min_points: int = 3,
+    days: FloatArray,
+    levels: FloatArray,
+    tmax: float,
+    *,
+    min_points: int = 3,
     adj_r2_tolerance: float = 1e-4,
 ) -> TerminalPhase | str:
     """Choose the terminal log-linear phase as PKNCA does by default; return it or a reason.
@@ -239,8 +258,9 @@ def terminal_phase(
     t = days[sel]
     y = np.log(levels[sel])
     if t.size < min_points:
-        return (f"fewer than {min_points} quantifiable levels after Tmax ({t.size}): "
-                "no terminal phase")
+        return (
+            f"fewer than {min_points} quantifiable levels after Tmax ({t.size}): no terminal phase"
+        )
     fits: list[tuple[float, int, float, float]] = []
     for n in range(min_points, t.size + 1):
         tt, yy = t[-n:], y[-n:]
@@ -257,11 +277,18 @@ def terminal_phase(
     if not fits:
         return "levels are not declining over the last samples: no terminal phase"
     best = max(f[0] for f in fits)
-    r2_adj, n, lam, icpt = max((f for f in fits if f[0] >= best - adj_r2_tolerance),
-                               key=lambda f: f[1])
-    return TerminalPhase(lambda_z=lam, half_life=math.log(2) / lam, n_points=n,
-                         first_day=float(t[-n]), last_day=float(t[-1]), r2_adj=r2_adj,
-                         intercept=icpt)
+    r2_adj, n, lam, icpt = max(
+        (f for f in fits if f[0] >= best - adj_r2_tolerance), key=lambda f: f[1]
+    )
+    return TerminalPhase(
+        lambda_z=lam,
+        half_life=math.log(2) / lam,
+        n_points=n,
+        first_day=float(t[-n]),
+        last_day=float(t[-1]),
+        r2_adj=r2_adj,
+        intercept=icpt,
+    )
 
 
 # ---------------------------------------------------------------------------- results
@@ -292,10 +319,14 @@ class AUCResult:
         return f"AUC{self.start:g}–{self.end:g}d"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "start": self.start,
-                "end": None if self.end is None or math.isinf(self.end) else self.end,
-                "value": self.value, "extrapolated_pct": self.extrapolated_pct,
-                "reason": self.reason}
+        return {
+            "label": self.label,
+            "start": self.start,
+            "end": None if self.end is None or math.isinf(self.end) else self.end,
+            "value": self.value,
+            "extrapolated_pct": self.extrapolated_pct,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -383,15 +414,21 @@ class NCAResult:
         }
         for a in self.aucs:
             _, pknca, cdisc = METRICS.get(a.key, (a.label, "aucint", "AUCINT"))
-            metrics[a.key] = {"value": a.value, "unit": au, "label": a.label,
-                              "start": a.start,
-                              "end": None if a.end is None or math.isinf(a.end) else a.end,
-                              "extrapolated_pct": a.extrapolated_pct,
-                              "pknca": pknca, "cdisc": cdisc}
+            metrics[a.key] = {
+                "value": a.value,
+                "unit": au,
+                "label": a.label,
+                "start": a.start,
+                "end": None if a.end is None or math.isinf(a.end) else a.end,
+                "extrapolated_pct": a.extrapolated_pct,
+                "pknca": pknca,
+                "cdisc": cdisc,
+            }
         metrics["lambda_z"] = m("lambda_z", self.lambda_z, "1/day")
         metrics["half_life"] = m("half_life", self.half_life, "day")
-        metrics["persistence"] = m("persistence", self.persistence_days, "day",
-                                   censored=self.persistence_censored)
+        metrics["persistence"] = m(
+            "persistence", self.persistence_days, "day", censored=self.persistence_censored
+        )
         return {
             "unit": self.unit,
             "method": self.method,
@@ -446,12 +483,14 @@ def nca(
     without an LLOQ) or an invalid window.
     """
     if method not in _METHOD_TEXT:
-        raise KineticsInputError([Problem(f"AUC method {method!r}: use linear or linup_logdown",
-                                          field="method")])
+        raise KineticsInputError(
+            [Problem(f"AUC method {method!r}: use linear or linup_logdown", field="method")]
+        )
     for a, b in windows:
         if not (math.isfinite(a) and math.isfinite(b) and 0.0 <= a < b):
-            raise KineticsInputError([Problem(
-                f"AUC window {a:g}–{b:g}: needs 0 <= start < end (days)", field="windows")])
+            raise KineticsInputError(
+                [Problem(f"AUC window {a:g}–{b:g}: needs 0 <= start < end (days)", field="windows")]
+            )
     unavailable: dict[str, str] = {}
     notes: list[str] = []
     post = profile.post_infusion
@@ -496,19 +535,34 @@ def nca(
             aucs.append(r)
             unavailable[r.key] = reason
         return NCAResult(
-            unit=profile.unit, auc_unit=_auc_unit(profile.unit), method=method,
-            blq_rule=blq_rule, cmax=None, tmax=None, clast=None, tlast=None, aucs=tuple(aucs),
-            terminal=None, detected=detected, persistence_days=None,
-            persistence_censored=False, last_sample_day=last_sample_day, n_samples=len(profile),
-            n_blq=int(np.sum(profile.blq)), n_pre_infusion=n_pre, unavailable=unavailable,
-            notes=tuple(notes))
+            unit=profile.unit,
+            auc_unit=_auc_unit(profile.unit),
+            method=method,
+            blq_rule=blq_rule,
+            cmax=None,
+            tmax=None,
+            clast=None,
+            tlast=None,
+            aucs=tuple(aucs),
+            terminal=None,
+            detected=detected,
+            persistence_days=None,
+            persistence_censored=False,
+            last_sample_day=last_sample_day,
+            n_samples=len(profile),
+            n_blq=int(np.sum(profile.blq)),
+            n_pre_infusion=n_pre,
+            unavailable=unavailable,
+            notes=tuple(notes),
+        )
     assert tmax is not None and clast is not None and tlast is not None
 
     cleaned = clean_blq(profile, blq_rule, conc0=conc0)
     notes.extend(cleaned.notes)
     ct, cc = cleaned.days, cleaned.levels
-    tp = terminal_phase(ct[~cleaned.imputed], cc[~cleaned.imputed], tmax,
-                        min_points=lambda_z_min_points)
+    tp = terminal_phase(
+        ct[~cleaned.imputed], cc[~cleaned.imputed], tmax, min_points=lambda_z_min_points
+    )
     if isinstance(tp, str):
         unavailable["half_life"] = tp
         unavailable["lambda_z"] = tp
@@ -524,8 +578,13 @@ def nca(
         if too_few:
             return AUCResult(a, b, None, reason=few_reason)
         if a < ct[0]:
-            return AUCResult(a, b, None, reason=f"no level known at day {a:g} (first sample "
-                             f"day {ct[0]:g}, no day-0 imputation)")
+            return AUCResult(
+                a,
+                b,
+                None,
+                reason=f"no level known at day {a:g} (first sample "
+                f"day {ct[0]:g}, no day-0 imputation)",
+            )
         t_end, c_end = float(ct[-1]), float(cc[-1])
         inside = auc_interval(ct, cc, a, min(b, t_end), method) if a < t_end else 0.0
         if b <= t_end:
@@ -533,13 +592,23 @@ def nca(
         if c_end == 0.0:
             return AUCResult(a, b, inside)
         if not extrapolate:
-            return AUCResult(a, b, None, reason=f"profile ends at day {t_end:g} with a "
-                             f"quantifiable level, before day {b:g}; not extrapolated "
-                             "(extrapolate=True completes it with the terminal phase)")
+            return AUCResult(
+                a,
+                b,
+                None,
+                reason=f"profile ends at day {t_end:g} with a "
+                f"quantifiable level, before day {b:g}; not extrapolated "
+                "(extrapolate=True completes it with the terminal phase)",
+            )
         if terminal is None:
-            return AUCResult(a, b, None, reason=f"profile ends at day {t_end:g} with a "
-                             f"quantifiable level, before day {b:g}, and there is no terminal "
-                             "phase to extrapolate with")
+            return AUCResult(
+                a,
+                b,
+                None,
+                reason=f"profile ends at day {t_end:g} with a "
+                f"quantifiable level, before day {b:g}, and there is no terminal "
+                "phase to extrapolate with",
+            )
         lam = terminal.lambda_z
         lo = max(a, t_end)
         extra = c_end * (math.exp(-lam * (lo - t_end)) - math.exp(-lam * (b - t_end))) / lam
@@ -552,8 +621,10 @@ def nca(
         if r.value is None and r.reason:
             unavailable[r.key] = r.reason
         elif r.extrapolated_pct > 0:
-            notes.append(f"{r.label}: {r.extrapolated_pct:.1f} % extrapolated beyond day "
-                         f"{ct[-1]:g} with the terminal phase")
+            notes.append(
+                f"{r.label}: {r.extrapolated_pct:.1f} % extrapolated beyond day "
+                f"{ct[-1]:g} with the terminal phase"
+            )
         aucs.append(r)
     # AUC0-last: 0 to Tlast on the cleaned profile
     if too_few:
@@ -579,8 +650,23 @@ def nca(
         if pct > 20.0:
             notes.append(f"AUC0–inf is {pct:.0f} % extrapolated (more than 20 %)")
     return NCAResult(
-        unit=profile.unit, auc_unit=_auc_unit(profile.unit), method=method, blq_rule=blq_rule,
-        cmax=cmax, tmax=tmax, clast=clast, tlast=tlast, aucs=tuple(aucs), terminal=terminal,
-        detected=detected, persistence_days=tlast, persistence_censored=persistence_censored,
-        last_sample_day=last_sample_day, n_samples=len(profile), n_blq=int(np.sum(profile.blq)),
-        n_pre_infusion=n_pre, unavailable=unavailable, notes=tuple(notes))
+        unit=profile.unit,
+        auc_unit=_auc_unit(profile.unit),
+        method=method,
+        blq_rule=blq_rule,
+        cmax=cmax,
+        tmax=tmax,
+        clast=clast,
+        tlast=tlast,
+        aucs=tuple(aucs),
+        terminal=terminal,
+        detected=detected,
+        persistence_days=tlast,
+        persistence_censored=persistence_censored,
+        last_sample_day=last_sample_day,
+        n_samples=len(profile),
+        n_blq=int(np.sum(profile.blq)),
+        n_pre_infusion=n_pre,
+        unavailable=unavailable,
+        notes=tuple(notes),
+    )

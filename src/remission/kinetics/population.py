@@ -37,8 +37,11 @@ class PatientFit:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.key, "fit": None if self.fit is None else self.fit.to_dict(),
-                "error": self.error}
+        return {
+            "id": self.key,
+            "fit": None if self.fit is None else self.fit.to_dict(),
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,16 @@ class ParameterSummary:
     maximum: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "n": self.n, "n_at_bound": self.n_at_bound,
-                "median": self.median, "iqr": [self.q1, self.q3],
-                "geometric_mean": self.geometric_mean, "geometric_cv_pct": self.geometric_cv_pct,
-                "range": [self.minimum, self.maximum]}
+        return {
+            "name": self.name,
+            "n": self.n,
+            "n_at_bound": self.n_at_bound,
+            "median": self.median,
+            "iqr": [self.q1, self.q3],
+            "geometric_mean": self.geometric_mean,
+            "geometric_cv_pct": self.geometric_cv_pct,
+            "range": [self.minimum, self.maximum],
+        }
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,9 @@ class PopulationFit:
 
     def to_dict(self, include_patients: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "n_patients": self.n_patients, "n_fitted": self.n_fitted, "n_failed": self.n_failed,
+            "n_patients": self.n_patients,
+            "n_fitted": self.n_fitted,
+            "n_failed": self.n_failed,
             "summary": {k: v.to_dict() for k, v in self.summary.items()},
             "method": "per-patient Stein 2019 fits, standard two-stage summary",
         }
@@ -95,8 +106,9 @@ def _summ(name: str, values: Sequence[float], n_at_bound: int = 0) -> ParameterS
         gm = float(np.exp(lv.mean()))
         if v.size > 1:
             gcv = 100.0 * math.sqrt(math.expm1(float(lv.var(ddof=1))))
-    return ParameterSummary(name, int(v.size), n_at_bound, med, q1, q3, gm, gcv,
-                            float(v.min()), float(v.max()))
+    return ParameterSummary(
+        name, int(v.size), n_at_bound, med, q1, q3, gm, gcv, float(v.min()), float(v.max())
+    )
 
 
 def summarise(fits: Iterable[SteinFit]) -> dict[str, ParameterSummary]:
@@ -167,6 +179,9 @@ def fit_population(
         results = [_fit_one(it) for it in items]
     fits = [r.fit for r in results if r.fit is not None]
     return PopulationFit(
-        patients=tuple(results), summary=summarise(fits), n_patients=len(results),
-        n_fitted=len(fits), n_failed=len(results) - len(fits),
+        patients=tuple(results),
+        summary=summarise(fits),
+        n_patients=len(results),
+        n_fitted=len(fits),
+        n_failed=len(results) - len(fits),
     )

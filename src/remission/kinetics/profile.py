@@ -151,8 +151,11 @@ class Profile:
             lloq_list = list(np.asarray(lloq, dtype=object).ravel())
             if len(lloq_list) != n:
                 raise KineticsInputError(
-                    [Problem(f"{n} days but {len(lloq_list)} LLOQ values", where=where,
-                             field="lloq")]
+                    [
+                        Problem(
+                            f"{n} days but {len(lloq_list)} LLOQ values", where=where, field="lloq"
+                        )
+                    ]
                 )
 
         d = np.full(n, math.nan)
@@ -183,8 +186,12 @@ class Profile:
                 _p(f"value {value_list[i]!r} is not a number", i, "value")
             elif math.isnan(vi):
                 if not flag[i]:
-                    _p("value is missing and the sample is not marked below quantification "
-                       "(give a value, mark it BLQ, or remove the row)", i, "value")
+                    _p(
+                        "value is missing and the sample is not marked below quantification "
+                        "(give a value, mark it BLQ, or remove the row)",
+                        i,
+                        "value",
+                    )
             elif vi < 0:
                 _p(f"value {vi:g} is negative; levels and counts cannot be below 0", i, "value")
             else:
@@ -195,8 +202,11 @@ class Profile:
             if d[i] == d[i - 1]:
                 _p(f"day {d[i]:g} appears twice (duplicated sample day)", i, "day")
             elif d[i] < d[i - 1]:
-                _p(f"day {d[i]:g} comes after day {d[i - 1]:g}: days must be in increasing order",
-                   i, "day")
+                _p(
+                    f"day {d[i]:g} comes after day {d[i - 1]:g}: days must be in increasing order",
+                    i,
+                    "day",
+                )
         if problems:
             raise KineticsInputError(problems)
 
@@ -242,9 +252,14 @@ class Profile:
         if not factor > 0:
             raise KineticsInputError([Problem("scale factor must be positive")])
         return Profile(
-            days=self.days, values=_frozen(self.values * factor), blq=self.blq,
-            lloq=_frozen(self.lloq * factor), unit=self.unit, analyte=self.analyte,
-            label=self.label, lines=self.lines,
+            days=self.days,
+            values=_frozen(self.values * factor),
+            blq=self.blq,
+            lloq=_frozen(self.lloq * factor),
+            unit=self.unit,
+            analyte=self.analyte,
+            label=self.label,
+            lines=self.lines,
         )
 
     def to_dict(self) -> dict[str, Any]:

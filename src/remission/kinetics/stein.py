@@ -46,7 +46,12 @@ __all__ = [
 PARAMETER_NAMES: tuple[str, ...] = ("foldx", "tmax", "cmax", "alpha", "fb", "beta")
 #: Units; ``cmax`` takes the profile's unit (copies/µg for the published model).
 PARAMETER_UNITS: Mapping[str, str] = {
-    "foldx": "-", "tmax": "day", "cmax": "level", "alpha": "1/day", "fb": "-", "beta": "1/day",
+    "foldx": "-",
+    "tmax": "day",
+    "cmax": "level",
+    "alpha": "1/day",
+    "fb": "-",
+    "beta": "1/day",
 }
 
 
@@ -72,8 +77,9 @@ class SteinParams:
         for f in fields(self):
             v = getattr(self, f.name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                problems.append(Problem(f"{f.name} must be a positive finite number, got {v!r}",
-                                        field=f.name))
+                problems.append(
+                    Problem(f"{f.name} must be a positive finite number, got {v!r}", field=f.name)
+                )
         if not problems and not self.fb < 1.0:
             problems.append(Problem(f"fb must be below 1, got {self.fb!r}", field="fb"))
         if problems:
@@ -121,15 +127,24 @@ class SteinParams:
         d = asdict(self)
         unknown = set(changes) - set(d)
         if unknown:
-            raise KineticsInputError([Problem(
-                f"unknown Stein parameter(s) {', '.join(sorted(unknown))}; known: "
-                f"{', '.join(PARAMETER_NAMES)}", field="params")])
+            raise KineticsInputError(
+                [
+                    Problem(
+                        f"unknown Stein parameter(s) {', '.join(sorted(unknown))}; known: "
+                        f"{', '.join(PARAMETER_NAMES)}",
+                        field="params",
+                    )
+                ]
+            )
         d.update(changes)
         return SteinParams(**d)
 
     def derived(self) -> dict[str, float]:
         return {
-            "rho": self.rho, "r0": self.r0, "k": self.k, "doubling_time": self.doubling_time,
+            "rho": self.rho,
+            "r0": self.r0,
+            "k": self.k,
+            "doubling_time": self.doubling_time,
             "fast_half_life": self.fast_half_life,
             "terminal_half_life": self.terminal_half_life,
         }
@@ -139,28 +154,33 @@ class SteinParams:
 
 
 #: Typical values, Stein 2019 Table 1 via nlmixr2lib (kinetics.md §0, §1.3) [secondary].
-STEIN2019_TYPICAL = SteinParams(foldx=3900.0, tmax=9.3, cmax=24000.0, alpha=0.16, fb=0.0079,
-                                beta=0.0032)
+STEIN2019_TYPICAL = SteinParams(
+    foldx=3900.0, tmax=9.3, cmax=24000.0, alpha=0.16, fb=0.0079, beta=0.0032
+)
 #: Residual SD on the natural-log scale (kinetics.md §1.3).
 STEIN2019_RESIDUAL_SD = 0.56
 #: Between-patient variability on the log scale as entered in nlmixr2lib: *variances* ω².
 #: Caveat (kinetics.md §1.3): whether Table 1 lists SDs or variances is unverified.
 STEIN2019_IIV_VARIANCE: Mapping[str, float] = {
-    "foldx": 2.4, "tmax": 0.38, "cmax": 0.65, "alpha": 0.91, "fb": 0.8, "beta": 0.86,
+    "foldx": 2.4,
+    "tmax": 0.38,
+    "cmax": 0.65,
+    "alpha": 0.91,
+    "fb": 0.8,
+    "beta": 0.86,
 }
 
 
-def stein_log_concentration(
-    t: npt.ArrayLike, params: SteinParams
-) -> FloatArray:
+def stein_log_concentration(t: npt.ArrayLike, params: SteinParams) -> FloatArray:
     """Natural log of the Stein 2019 curve at days ``t`` (−inf for t < 0). kinetics.md §0."""
     tt = np.asarray(t, dtype=float)
     lf, T, lc = math.log(params.foldx), params.tmax, math.log(params.cmax)
     tau = tt - T
     with np.errstate(over="ignore", invalid="ignore"):
         up = lc - lf * (1.0 - tt / T)
-        down = lc + np.logaddexp(math.log1p(-params.fb) - params.alpha * tau,
-                                 math.log(params.fb) - params.beta * tau)
+        down = lc + np.logaddexp(
+            math.log1p(-params.fb) - params.alpha * tau, math.log(params.fb) - params.beta * tau
+        )
     out = np.where(tt < T, up, down)
     return np.where(tt < 0.0, -np.inf, out)
 
@@ -261,8 +281,12 @@ def sample_patient_params(
     """
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     base = typical.as_array()
-    sd = np.array([math.sqrt(omega.get(nm, 0.0)) if omega_is == "variance"
-                   else omega.get(nm, 0.0) for nm in PARAMETER_NAMES])
+    sd = np.array(
+        [
+            math.sqrt(omega.get(nm, 0.0)) if omega_is == "variance" else omega.get(nm, 0.0)
+            for nm in PARAMETER_NAMES
+        ]
+    )
     out: list[SteinParams] = []
     for _ in range(n):
         x = base * np.exp(sd * gen.standard_normal(len(PARAMETER_NAMES)))

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 from remission.model.assessment import CRSAssessment, ICANSAssessment
 from remission.model.base import Frozen, Identifier, ShortText, Text
 from remission.model.events import (
+    EVENT_LABELS,
     HSCT,
     CarTInfusion,
     Death,
@@ -250,12 +251,23 @@ class Case(Frozen):
         for i, ev in enumerate(self.timeline):
             t = resolved.get(ev.id) if event_time(ev) is not None else None
             path = self._path_of(ev.id)
-            label = ev.type.replace("_", " ")
+            label = EVENT_LABELS[ev.type]
             clinical = (Relapse, CarTInfusion, HSCT, Death, DiseaseAssessment, ToxicityEpisode)
             if isinstance(ev, clinical) and certainly_before(t, dx):
                 out.append((path, f"this {label} is dated before the diagnosis"))
             if death_t is not None and not isinstance(ev, Death) and certainly_before(death_t, t):
                 out.append((path, f"this {label} is dated after the patient's death"))
+            follows = getattr(ev, "after", None) or getattr(ev, "assesses", None)
+            if follows is not None and follows != DIAGNOSIS_REF and t is not None:
+                ref_ev = self.event(follows)
+                if event_time(ref_ev) is not None and certainly_before(t, resolved.get(follows)):
+                    attr = "onset" if isinstance(ev, ToxicityEpisode) else "date"
+                    out.append(
+                        (
+                            f"timeline[{i}].{attr}",
+                            f"this {label} is dated before {follows!r}, the event it follows",
+                        )
+                    )
             end = getattr(ev, "end", None) or getattr(ev, "resolved", None)
             if end is not None and t is not None:
                 end_t = resolve_one(end, resolved)

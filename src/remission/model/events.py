@@ -449,6 +449,19 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 
+#: How each event type is named in messages and tables.
+EVENT_LABELS: dict[str, str] = {
+    "therapy": "therapy",
+    "car_t_infusion": "CAR-T infusion",
+    "hsct": "HSCT",
+    "relapse": "relapse",
+    "disease_assessment": "disease assessment",
+    "toxicity": "toxicity episode",
+    "death": "death",
+    "follow_up": "follow-up",
+    "other": "event",
+}
+
 EVENT_TYPES: dict[str, type[_EventBase]] = {
     "therapy": Therapy,
     "car_t_infusion": CarTInfusion,

@@ -29,7 +29,9 @@ def vocab_term(name: str) -> Any:
 
     def _check(value: Any) -> str:
         if not isinstance(value, str):
-            raise ValueError(f"expected the name of a {load_vocabulary(name).description}")
+            desc = load_vocabulary(name).description
+            article = "an" if desc[:1].lower() in "aeiou" else "a"
+            raise ValueError(f"expected the name of {article} {desc}, as text")
         return load_vocabulary(name).normalize(value)
 
     vocab = load_vocabulary(name)

@@ -155,7 +155,10 @@ class RelativeTime:
                 f"{self.ref!r} is not an event id (letters, digits, '_', '.', '-', starting with a "
                 "letter or digit)"
             )
-        if not math.isfinite(self.amount) or abs(self.amount * _UNIT_DAYS[self.unit][0]) > 200 * 366:
+        if (
+            not math.isfinite(self.amount)
+            or abs(self.amount * _UNIT_DAYS[self.unit][0]) > 200 * 366
+        ):
             raise ValueError(f"offset {self.amount:g} {self.unit} is not a plausible time span")
         # offsets are kept to a millionth of a unit, and a zero offset is simply "the same day"
         object.__setattr__(self, "amount", round(float(self.amount), 6) + 0.0)
@@ -173,7 +176,8 @@ class RelativeTime:
     def __str__(self) -> str:
         if self.amount == 0:
             # a bare id, unless the id itself reads as an offset ("car-1d"): then say "+0d"
-            return self.ref if not _REL_RE.match(self.ref) else f"{self.ref}+0d"
+            ambiguous = _REL_RE.match(self.ref) or _DATE_RE.match(self.ref)
+            return f"{self.ref}+0d" if ambiguous else self.ref
         magnitude = abs(self.amount)
         text = str(int(magnitude)) if magnitude.is_integer() else f"{magnitude:.6f}".rstrip("0")
         sign = "+" if self.amount > 0 else "-"
@@ -237,7 +241,9 @@ def parse_time(value: Any) -> PartialDate | RelativeTime:
             amount = -amount
         return RelativeTime(ref, amount, unit)
     if _NO_UNIT_RE.match(text):
-        raise ValueError(f"{text!r} needs a unit: write e.g. {text.replace(' ', '')}d (days), w, mo or y")
+        raise ValueError(
+            f"{text!r} needs a unit: write e.g. {text.replace(' ', '')}d (days), w, mo or y"
+        )
     if _REF_RE.match(text):
         return RelativeTime(text)
     raise ValueError(
@@ -337,13 +343,14 @@ def _resolve_point(
     current = key
     while current not in cache:
         if current in on_chain:
-            loop = " -> ".join([*chain[chain.index(current):], current])
+            loop = " -> ".join([*chain[chain.index(current) :], current])
             raise TimeResolutionError(key, f"times refer to each other in a loop: {loop}")
         if current not in points:
             if not chain:
                 raise TimeResolutionError(key, f"no event with id {key!r} to count from")
             raise TimeResolutionError(
-                chain[-1], f"{points[chain[-1]]} counts from {current!r}, which is no event of this case"
+                chain[-1],
+                f"{points[chain[-1]]} counts from {current!r}, which is no event of this case",
             )
         chain.append(current)
         on_chain.add(current)
@@ -351,7 +358,9 @@ def _resolve_point(
         if point is None:
             cache[current] = ResolvedTime(current, 0.0, 0.0)
         elif isinstance(point, PartialDate):
-            cache[current] = ResolvedTime(None, point.earliest.toordinal(), point.latest.toordinal())
+            cache[current] = ResolvedTime(
+                None, point.earliest.toordinal(), point.latest.toordinal()
+            )
         else:
             current = point.ref
     for name in reversed(chain):

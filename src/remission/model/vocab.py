@@ -100,7 +100,7 @@ class Vocabulary(BaseModel):
         if term is not None:
             return term.id
         hint = self.suggest(text)
-        msg = f"{text!r} is not a known {self.description}"
+        msg = f"{text!r} is not a known {self.description}"  # e.g. "not a known disease site"
         if hint:
             msg += f"; did you mean {' or '.join(repr(h) for h in hint)}?"
         elif len(self.terms) <= 20:
