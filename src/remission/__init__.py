@@ -5,39 +5,98 @@ case files, the store, the derived summary and the API functions the CLI and web
 Subpackages (``remission.rules``, ``remission.kinetics``, ...) have their own ``__all__``.
 """
 
-from remission.api import (
-    ImportReport,
-    current_user,
-    document_schema,
-    export_document,
-    get_document,
-    history,
-    import_documents,
-    import_files,
-    list_documents,
-    summarize_document,
-    validate_files,
-)
-from remission.casefile import dump_document, load_file, load_files, parse_document_text
-from remission.exceptions import (
-    CaseFileError,
-    CaseNotFoundError,
-    ChronologyError,
-    DuplicateIdError,
-    GradingInputError,
-    InputError,
-    KineticsInputError,
-    PrecisionWarning,
-    Problem,
-    RemissionError,
-    RemissionWarning,
-    StoreError,
-    VersionConflictError,
-    VocabularyError,
-)
-from remission.model import Case, CaseSummary, CohortAggregate, CohortSummary
-from remission.rules.summary import summarize, summarize_cohort
-from remission.store import Store, default_url
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names are imported on first use (PEP 562), so `import remission` and the CLI start fast.
+_LAZY: dict[str, str] = {
+    "Case": "remission.model",
+    "CaseFileError": "remission.exceptions",
+    "CaseNotFoundError": "remission.exceptions",
+    "CaseSummary": "remission.model",
+    "ChronologyError": "remission.exceptions",
+    "CohortAggregate": "remission.model",
+    "CohortSummary": "remission.model",
+    "DuplicateIdError": "remission.exceptions",
+    "GradingInputError": "remission.exceptions",
+    "ImportReport": "remission.api",
+    "InputError": "remission.exceptions",
+    "KineticsInputError": "remission.exceptions",
+    "PrecisionWarning": "remission.exceptions",
+    "Problem": "remission.exceptions",
+    "RemissionError": "remission.exceptions",
+    "RemissionWarning": "remission.exceptions",
+    "Store": "remission.store",
+    "StoreError": "remission.exceptions",
+    "VersionConflictError": "remission.exceptions",
+    "VocabularyError": "remission.exceptions",
+    "current_user": "remission.api",
+    "default_url": "remission.store",
+    "document_schema": "remission.api",
+    "dump_document": "remission.casefile",
+    "export_document": "remission.api",
+    "get_document": "remission.api",
+    "history": "remission.api",
+    "import_documents": "remission.api",
+    "import_files": "remission.api",
+    "list_documents": "remission.api",
+    "load_file": "remission.casefile",
+    "load_files": "remission.casefile",
+    "parse_document_text": "remission.casefile",
+    "summarize": "remission.rules.summary",
+    "summarize_cohort": "remission.rules.summary",
+    "summarize_document": "remission.api",
+    "validate_files": "remission.api",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'remission' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from remission.api import (
+        ImportReport,
+        current_user,
+        document_schema,
+        export_document,
+        get_document,
+        history,
+        import_documents,
+        import_files,
+        list_documents,
+        summarize_document,
+        validate_files,
+    )
+    from remission.casefile import dump_document, load_file, load_files, parse_document_text
+    from remission.exceptions import (
+        CaseFileError,
+        CaseNotFoundError,
+        ChronologyError,
+        DuplicateIdError,
+        GradingInputError,
+        InputError,
+        KineticsInputError,
+        PrecisionWarning,
+        Problem,
+        RemissionError,
+        RemissionWarning,
+        StoreError,
+        VersionConflictError,
+        VocabularyError,
+    )
+    from remission.model import Case, CaseSummary, CohortAggregate, CohortSummary
+    from remission.rules.summary import summarize, summarize_cohort
+    from remission.store import Store, default_url
 
 __version__ = "0.1.0"
 

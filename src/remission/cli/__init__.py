@@ -7,6 +7,8 @@ people, ``--json`` for scripts).
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 app = typer.Typer(
@@ -18,12 +20,22 @@ app = typer.Typer(
 )
 
 
-def _register_all() -> None:
-    from remission.cli import cases, grade, kinetics
+def _register_all(argv: list[str] | None = None) -> None:
+    """Register the command modules.
+
+    The kinetics commands load numpy and scipy (about half a second), so they are registered only
+    when asked for, or when the command list itself is shown.
+    """
+    from remission.cli import cases, grade
 
     cases.register(app)
     grade.register(app)
-    kinetics.register(app)
+    args = sys.argv[1:] if argv is None else argv
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command in (None, "kinetics"):
+        from remission.cli import kinetics
+
+        kinetics.register(app)
 
 
 def main() -> None:

@@ -97,3 +97,27 @@ def jsonable(x: Any) -> Any:
 def print_json(value: Any) -> None:
     """Write JSON (only JSON) on stdout."""
     sys.stdout.write(json.dumps(jsonable(value), indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+#: Above this many rows, tables are printed as plain aligned text: Rich's layout of thousands of
+#: rows takes seconds, and a long listing is for scrolling or grepping, not for boxes.
+PLAIN_TABLE_ROWS = 200
+
+
+def print_table(title: str, headers: list[str], rows: list[list[str]]) -> None:
+    """A table for people: Rich boxes for short listings, aligned plain text for long ones."""
+    if len(rows) <= PLAIN_TABLE_ROWS:
+        from rich.table import Table
+
+        table = Table(*headers, title=title)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        return
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    )
+    sys.stdout.write("\n".join(lines) + "\n")

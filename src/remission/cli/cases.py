@@ -19,6 +19,7 @@ from remission.cli._common import (
     open_store,
     out,
     print_json,
+    print_table,
 )
 from remission.exceptions import InputError
 from remission.model import Case, CaseSummary
@@ -136,7 +137,7 @@ def list_(
             ]
         )
         return
-    table = Table(
+    headers = [
         "id",
         "kind",
         "v",
@@ -149,45 +150,49 @@ def list_(
         "CRS",
         "ICANS",
         "alive",
-        title=f"{len(rows)} document(s)",
-    )
+    ]
+    table_rows: list[list[str]] = []
     for r in rows:
         s = r.summary
         if r.kind == "cohort":
-            table.add_row(
-                r.id,
-                "cohort",
-                str(r.version),
-                _yesno(s.get("median_age_years")),
-                "",
-                "",
-                "",
-                f"n={s.get('n_patients')}",
-                f"CR {_yesno(s.get('n_complete_response'))}",
-                _yesno(s.get("n_crs_any")),
-                _yesno(s.get("n_icans_any")),
-                "",
+            table_rows.append(
+                [
+                    r.id,
+                    "cohort",
+                    str(r.version),
+                    _yesno(s.get("median_age_years")),
+                    "",
+                    "",
+                    "",
+                    f"n={s.get('n_patients')}",
+                    f"CR {_yesno(s.get('n_complete_response'))}",
+                    _yesno(s.get("n_crs_any")),
+                    _yesno(s.get("n_icans_any")),
+                    "",
+                ]
             )
             continue
         therapies = ", ".join(
             f"{t['class']}" + (f" {t['agent']}" if t.get("agent") else "")
             for t in s.get("index_therapies", [])
         )
-        table.add_row(
-            r.id + (" (draft)" if r.status == "draft" else ""),
-            r.kind,
-            str(r.version),
-            _yesno(s.get("age_years")),
-            _yesno(s.get("sex")),
-            _yesno(s.get("ph_positive")),
-            _yesno(s.get("relapse_count")),
-            therapies or "-",
-            _yesno(s.get("response")),
-            _yesno(s.get("crs_max_grade")),
-            _yesno(s.get("icans_max_grade")),
-            _yesno(s.get("alive_at_last_follow_up")),
+        table_rows.append(
+            [
+                r.id + (" (draft)" if r.status == "draft" else ""),
+                r.kind,
+                str(r.version),
+                _yesno(s.get("age_years")),
+                _yesno(s.get("sex")),
+                _yesno(s.get("ph_positive")),
+                _yesno(s.get("relapse_count")),
+                therapies or "-",
+                _yesno(s.get("response")),
+                _yesno(s.get("crs_max_grade")),
+                _yesno(s.get("icans_max_grade")),
+                _yesno(s.get("alive_at_last_follow_up")),
+            ]
         )
-    out.print(table)
+    print_table(f"{len(rows)} document(s)", headers, table_rows)
 
 
 def _describe_time(doc: Case, ev: object) -> str:
