@@ -61,7 +61,7 @@ def run(url: str, paths: list[Path], cli: bool) -> None:
     print(f"  summaries of all {len(rows)} (API): {t_sum:6.3f} s")
     if cli:
         exe = Path(sys.executable).with_name("remission")
-        for args in (["list", "--json"], ["list"]):
+        for args in (["list", "--json"], ["list"], ["show", "bench-000001"]):
             t0 = time.perf_counter()
             subprocess.run([str(exe), *args, "--db", url], check=True, stdout=subprocess.DEVNULL)
             print(f"  CLI `remission {' '.join(args)}` over {len(rows)}: {time.perf_counter() - t0:6.3f} s "
