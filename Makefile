@@ -29,6 +29,8 @@ demo: $(STAMP)
 	$(BIN)/remission demo --out $(OUT)
 
 test: $(STAMP) system-deps
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src/remission
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

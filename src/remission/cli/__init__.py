@@ -15,6 +15,7 @@ app = typer.Typer(
     name="remission",
     help="Relapsed/refractory B-ALL courses under CD19-directed immunotherapy.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # help texts hold units like [ug/m2], not Rich markup
     add_completion=False,
     pretty_exceptions_enable=False,
 )

@@ -49,6 +49,7 @@ kinetics_app = typer.Typer(
     name="kinetics",
     help="CAR-T kinetics (NCA, Stein 2019 model) and blinatumomab exposure.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # help texts hold units like [ug/m2], not Rich markup
     add_completion=False,
     pretty_exceptions_enable=False,
 )

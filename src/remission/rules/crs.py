@@ -11,20 +11,18 @@ Every threshold lives once, in ``criteria/astct2019_crs.yaml``, loaded and valid
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from remission.exceptions import VocabularyError
 from remission.model.assessment import (
     OXYGEN_DEVICES,
     VASOPRESSOR_AGENTS,
     CRSAssessment,
     GradeResult,
 )
+from remission.rules.criteria import load_criteria
 
 __all__ = [
     "CRS_CRITERIA",
@@ -112,21 +110,7 @@ def load_crs_criteria(path: str | Path | None = None) -> CRSCriteria:
 
     Raises :class:`~remission.exceptions.VocabularyError` when the file is malformed.
     """
-    if path is None:
-        text = (
-            resources.files("remission.rules")
-            .joinpath("criteria", CRITERIA_FILE)
-            .read_text(encoding="utf-8")
-        )
-        name = CRITERIA_FILE
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-        name = str(path)
-    try:
-        data: Any = yaml.safe_load(text)
-        return CRSCriteria.model_validate(data)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise VocabularyError(f"{name}: malformed CRS criteria: {exc}") from exc
+    return load_criteria(CRSCriteria, CRITERIA_FILE, "CRS criteria", path)
 
 
 #: The packaged ASTCT 2019 CRS criteria.

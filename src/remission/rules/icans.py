@@ -18,14 +18,12 @@ already established.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from remission.exceptions import GradingInputError, Problem, VocabularyError
+from remission.exceptions import GradingInputError, Problem
 from remission.model.assessment import (
     CONSCIOUSNESS_LEVELS,
     ICANS_RECORDED_FINDINGS,
@@ -35,6 +33,7 @@ from remission.model.assessment import (
     GradeResult,
     ICANSAssessment,
 )
+from remission.rules.criteria import load_criteria
 
 __all__ = [
     "ICANS_CRITERIA",
@@ -158,21 +157,7 @@ def load_icans_criteria(path: str | Path | None = None) -> ICANSCriteria:
 
     Raises :class:`~remission.exceptions.VocabularyError` when the file is malformed.
     """
-    if path is None:
-        text = (
-            resources.files("remission.rules")
-            .joinpath("criteria", CRITERIA_FILE)
-            .read_text(encoding="utf-8")
-        )
-        name = CRITERIA_FILE
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-        name = str(path)
-    try:
-        data: Any = yaml.safe_load(text)
-        return ICANSCriteria.model_validate(data)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise VocabularyError(f"{name}: malformed ICANS criteria: {exc}") from exc
+    return load_criteria(ICANSCriteria, CRITERIA_FILE, "ICANS criteria", path)
 
 
 #: The packaged ASTCT 2019 ICANS criteria.

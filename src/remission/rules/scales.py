@@ -15,15 +15,12 @@ are the model's vocabulary (:data:`remission.model.terms.GradeScale`).
 
 from __future__ import annotations
 
-from importlib import resources
 from itertools import product
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from remission.exceptions import VocabularyError
 from remission.model.assessment import (
     Consciousness,
     DeviceName,
@@ -33,6 +30,7 @@ from remission.model.assessment import (
     VasopressorName,
 )
 from remission.model.terms import GradeScale, ScaleField
+from remission.rules.criteria import load_criteria
 from remission.rules.crs import CRS_CRITERIA, agent_label, hypoxia_tier
 from remission.rules.icans import (
     UNAROUSABLE,
@@ -110,21 +108,7 @@ class ScaleCriteria(_Strict):
 
 def load_scale_criteria(path: str | Path | None = None) -> ScaleCriteria:
     """Load and validate the scales file (the packaged one unless ``path`` is given)."""
-    if path is None:
-        text = (
-            resources.files("remission.rules")
-            .joinpath("criteria", CRITERIA_FILE)
-            .read_text(encoding="utf-8")
-        )
-        name = CRITERIA_FILE
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-        name = str(path)
-    try:
-        data: Any = yaml.safe_load(text)
-        return ScaleCriteria.model_validate(data)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise VocabularyError(f"{name}: malformed scale criteria: {exc}") from exc
+    return load_criteria(ScaleCriteria, CRITERIA_FILE, "scale criteria", path)
 
 
 #: The packaged scale bounds.
