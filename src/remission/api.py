@@ -49,6 +49,7 @@ __all__ = [
     "record_for",
     "save_prepared",
     "summarize_document",
+    "summary_json",
     "summary_table_csv",
     "validate_files",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -22,7 +21,6 @@ class Frozen(BaseModel):
 
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$"
-_ID_RE = re.compile(ID_PATTERN)
 
 #: An identifier for a case or an event: letters, digits, ``_ . -``; starts with a letter or digit.
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -31,6 +29,3 @@ Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 
-
-def is_identifier(value: str) -> bool:
-    return bool(_ID_RE.match(value))
