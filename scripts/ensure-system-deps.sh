@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, when they are missing:
-#   - PostgreSQL server binaries (the tests start a throwaway cluster on 127.0.0.1).
+#   - PostgreSQL server binaries (the tests start a throwaway cluster on 127.0.0.1);
+#   - Debian's chromium (reports and pages are rendered headless in the tests).
 # Runs apt-get as root, or through sudo when available. Safe to run repeatedly.
 set -euo pipefail
 
 need=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+  need+=(chromium)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then

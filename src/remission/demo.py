@@ -22,6 +22,7 @@ from remission.api import (
 from remission.examples import example_paths
 from remission.exceptions import RemissionError
 from remission.model import Case, CaseSummary
+from remission.report import render_case_report
 from remission.rules.episodes import grade_case
 from remission.rules.outcomes import duration_of_response, event_free_survival, overall_survival
 from remission.rules.response import case_responses
@@ -80,6 +81,9 @@ def run_demo(store: Store, out_dir: str | Path) -> DemoResult:
             assert isinstance(summary, CaseSummary)
             result.summaries.append((doc.id, summary))
             result.derived[doc.id] = derive(doc)
+            reports = out / "reports"
+            reports.mkdir(exist_ok=True)
+            (reports / f"{doc.id}.html").write_text(render_case_report(doc), encoding="utf-8")
     csv_path = out / "case-summaries.csv"
     csv_path.write_text(summary_table_csv(result.summaries), encoding="utf-8")
     json_path = out / "summaries.json"
@@ -94,6 +98,7 @@ def run_demo(store: Store, out_dir: str | Path) -> DemoResult:
             "case summaries (CSV)": csv_path,
             "all summaries (JSON)": json_path,
             "exported case files": out / "cases",
+            "case reports (HTML, open in a browser)": out / "reports",
         }
     )
     readme = out / "README.txt"

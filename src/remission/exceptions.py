@@ -92,6 +92,13 @@ class KineticsInputError(InputError):
     points)."""
 
 
+class CohortError(RemissionError):
+    """A cohort cannot be assembled or analysed as asked: two documents with one case id, an
+    object that is not a case or cohort document, an unknown endpoint, rate or anchor name.
+    Statistical limits (an empty cohort, no events) are never errors: the result says what
+    cannot be estimated and why."""
+
+
 class RemissionWarning(UserWarning):
     """Base class of remission's warnings: caveats, not failures."""
 
@@ -103,3 +110,8 @@ class PrecisionWarning(RemissionWarning):
 class KineticsWarning(RemissionWarning):
     """A kinetic figure was computed but rests on thin data (few points, extrapolation, a fit
     parameter at its bound or not identifiable)."""
+
+
+class EstimationWarning(RemissionWarning):
+    """A cohort estimate was computed but rests on thin data (few patients, few events, a
+    subgroup of one); the same caveat is kept in the result's ``notes``."""

@@ -27,10 +27,11 @@ def _register_all(argv: list[str] | None = None) -> None:
     The kinetics commands load numpy and scipy (about half a second), so they are registered only
     when asked for, or when the command list itself is shown.
     """
-    from remission.cli import cases, grade
+    from remission.cli import cases, grade, report
 
     cases.register(app)
     grade.register(app)
+    report.register(app)
     args = sys.argv[1:] if argv is None else argv
     command = next((a for a in args if not a.startswith("-")), None)
     if command in (None, "kinetics"):

@@ -98,7 +98,9 @@ def print_json(value: Any) -> None:
     """Write JSON (only JSON) on stdout: indented for a terminal, compact (and much faster for
     long listings, since indenting forces the pure-Python encoder) when piped to a program."""
     indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(json.dumps(jsonable(value), indent=indent, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(
+        json.dumps(jsonable(value), indent=indent, ensure_ascii=False, default=str) + "\n"
+    )
 
 
 #: Above this many rows, tables are printed as plain aligned text: Rich's layout of thousands of

@@ -1,0 +1,92 @@
+"""The case report: one self-contained HTML file that renders in a real browser."""
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from remission import Store, import_files
+from remission.casefile import load_file
+from remission.examples import example_paths
+from remission.report import case_report_context, render_case_report
+
+EXAMPLE = next(p for p in example_paths() if p.name.startswith("synthetic"))
+
+
+def _cases():
+    return [d for d in (load_file(p).document for p in example_paths()) if d.kind == "case"]
+
+
+def test_the_report_is_self_contained():
+    html = render_case_report(load_file(EXAMPLE).document)
+    assert "<script" not in html
+    # nothing is fetched: every src/href is inline data
+    for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert ref.startswith("data:"), ref
+    assert "http://" not in html.replace("http-equiv", "") and "https://" not in html
+
+
+def test_every_summary_number_has_its_definition():
+    ctx = case_report_context(load_file(EXAMPLE).document)
+    assert all(row["definition"] for row in ctx["summary_rows"])
+    assert {o["name"] for o in ctx["outcomes"]} == {"OS", "EFS", "RFS", "DoR"}
+    assert all(o["definition"] for o in ctx["outcomes"])
+
+
+def test_the_report_shows_derived_grades_responses_intervals_and_kinetics():
+    ctx = case_report_context(load_file(EXAMPLE).document)
+    assert [(e["syndrome"], e["max_grade"]) for e in ctx["episodes"]] == [("CRS", 2), ("ICANS", 1)]
+    assert any(r["label"].startswith("CR") for r in ctx["responses"])
+    os_ = next(o for o in ctx["outcomes"] if o["name"] == "OS")
+    assert os_["time"].startswith("18.6 months") and os_["status"].startswith("censored")
+    assert ctx["kinetics"] and ctx["kinetics"][0]["png"].startswith("data:image/png;base64,")
+
+
+def test_case_text_is_escaped():
+    case = load_file(EXAMPLE).document
+    hostile = case.model_copy(update={"notes": "<script>alert(1)</script>"})
+    html = render_case_report(hostile.model_copy(
+        update={"source": case.source.model_copy(update={"citation": "<img src=x onerror=alert(1)>"})}))
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+def test_every_seed_case_renders_and_a_single_report_takes_under_a_second():
+    for case in _cases():
+        start = time.perf_counter()
+        html = render_case_report(case)
+        assert time.perf_counter() - start < 1.0, case.id
+        assert case.id in html
+
+
+def test_report_command_writes_the_file(tmp_path):
+    db = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    with Store(db) as store:
+        import_files(store, [EXAMPLE])
+    out = tmp_path / "r.html"
+    exe = str(Path(sys.executable).with_name("remission"))
+    subprocess.run([exe, "report", "synthetic-annotated-001", "--db", db, "--out", str(out)], check=True,
+                   capture_output=True)
+    assert "synthetic-annotated-001" in out.read_text()
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None and not __import__("os").environ.get("CI"),
+                    reason="Debian's chromium is installed by `make test`")
+def test_the_report_renders_in_headless_chromium_without_errors(tmp_path):
+    page = tmp_path / "case.html"
+    page.write_text(render_case_report(load_file(EXAMPLE).document), encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1100,2400",
+         f"--screenshot={shot}", "--enable-logging=stderr", "--v=0", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert shot.exists() and shot.stat().st_size > 50_000, proc.stderr[-2000:]
+    console_errors = [line for line in proc.stderr.splitlines()
+                      if "CONSOLE" in line and ("Uncaught" in line or "Refused" in line)]
+    assert not console_errors, console_errors
