@@ -8,9 +8,7 @@ all of them are sound are they saved, in one transaction.
 
 from __future__ import annotations
 
-import csv
 import getpass
-import io
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -50,7 +48,6 @@ __all__ = [
     "save_prepared",
     "summarize_document",
     "summary_json",
-    "summary_table_csv",
     "validate_files",
 ]
 
@@ -280,28 +277,6 @@ def document_schema(kind: Literal["case", "cohort", "all"] = "all") -> dict[str,
     schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
     schema.setdefault("title", "remission document" if kind == "all" else schema.get("title"))
     return schema
-
-
-def summary_table_csv(rows: Sequence[tuple[str, CaseSummary]]) -> str:
-    """CaseSummary rows as CSV (lists joined with ';', index therapies as 'class:agent')."""
-    fields = list(CaseSummary.model_fields)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["id", *fields])
-    for doc_id, summary in rows:
-        data = summary.model_dump(mode="json", by_alias=True)
-        out = [doc_id]
-        for f in fields:
-            value = data[f]
-            if f == "index_therapies":
-                value = ";".join(
-                    f"{t['class']}:{t.get('agent') or t.get('target') or ''}" for t in value
-                )
-            elif isinstance(value, list):
-                value = ";".join(str(v) for v in value)
-            out.append("" if value is None else str(value))
-        writer.writerow(out)
-    return buf.getvalue()
 
 
 def summary_json(summary: Summary) -> dict[str, Any]:

@@ -17,12 +17,13 @@ from remission.api import (
     export_document,
     import_files,
     summarize_document,
-    summary_table_csv,
 )
+from remission.casefile import parse_document_text
 from remission.examples import example_paths
 from remission.exceptions import RemissionError
 from remission.model import Case, CaseSummary
 from remission.report import render_case_report
+from remission.report.tables import write_csv_tables
 from remission.rules.episodes import grade_case
 from remission.rules.outcomes import duration_of_response, event_free_survival, overall_survival
 from remission.rules.response import case_responses
@@ -68,13 +69,13 @@ def run_demo(store: Store, out_dir: str | Path) -> DemoResult:
     report = import_files(store, example_paths(), reason="demo: bundled seed examples")
     result = DemoResult(out, store.url, report)
     all_summaries = {}
+    docs = []
     for outcome in report.outcomes:
         text = export_document(store, outcome.id)
         path = out / "cases" / f"{outcome.id}.yaml"
         path.write_text(text, encoding="utf-8")
-        from remission.casefile import parse_document_text
-
         doc = parse_document_text(text, str(path))
+        docs.append(doc)
         summary = summarize_document(doc)
         all_summaries[outcome.id] = json.loads(summary.model_dump_json(by_alias=True))
         if isinstance(doc, Case):
@@ -84,8 +85,9 @@ def run_demo(store: Store, out_dir: str | Path) -> DemoResult:
             reports = out / "reports"
             reports.mkdir(exist_ok=True)
             (reports / f"{doc.id}.html").write_text(render_case_report(doc), encoding="utf-8")
-    csv_path = out / "case-summaries.csv"
-    csv_path.write_text(summary_table_csv(result.summaries), encoding="utf-8")
+    cases = [doc for doc in docs if isinstance(doc, Case)]
+    tables = write_csv_tables(cases, out / "tables")
+    csv_path = tables[0]
     json_path = out / "summaries.json"
     json_path.write_text(json.dumps(all_summaries, indent=2, ensure_ascii=False), encoding="utf-8")
     derived_path = out / "derived.json"
@@ -95,7 +97,7 @@ def run_demo(store: Store, out_dir: str | Path) -> DemoResult:
     result.files.update(
         {
             "derived grades, responses and intervals (JSON)": derived_path,
-            "case summaries (CSV)": csv_path,
+            "tables: case summaries, observations, data dictionary (CSV)": csv_path.parent,
             "all summaries (JSON)": json_path,
             "exported case files": out / "cases",
             "case reports (HTML, open in a browser)": out / "reports",

@@ -124,7 +124,8 @@ def test_demo_writes_its_outputs_and_says_where(tmp_path):
     out_dir = tmp_path / "demo"
     proc = run("demo", "--out", str(out_dir))
     assert str(out_dir) in proc.stdout.replace("\n", "")
-    assert (out_dir / "case-summaries.csv").read_text().count("\n") == 1 + 5  # header + 5 cases
+    assert (out_dir / "tables" / "case_summaries.csv").read_text().count("\n") == 1 + 5  # header + 5
+    assert len(list((out_dir / "reports").glob("*.html"))) == 5
     assert len(list((out_dir / "cases").glob("*.yaml"))) == len(example_paths())
     summaries = json.loads((out_dir / "summaries.json").read_text())
     assert summaries["seed-004-blina-paediatric"]["n_patients"] == 14

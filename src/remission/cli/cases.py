@@ -337,21 +337,58 @@ def history(
 
 @handles_errors
 def export(
-    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    case_id: Annotated[
+        str | None,
+        typer.Argument(help="Case id (YAML export); omit for a table export of all cases."),
+    ] = None,
     db: DbOption = None,
     version: Annotated[int | None, typer.Option(min=1)] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="yaml (one case), csv (a folder of tables) or xlsx (one workbook)."
+        ),
+    ] = "yaml",
     output: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="File (yaml, xlsx) or folder (csv) to write; yaml defaults to stdout.",
+        ),
     ] = None,
 ) -> None:
-    """Export a stored case as YAML that re-imports to an identical case."""
+    """Export a case as YAML that re-imports to an identical case, or every stored case as tables
+    (CaseSummary rows, long-format observations and a data dictionary) in CSV or XLSX."""
+    if fmt == "yaml":
+        if case_id is None:
+            raise InputError(
+                "give the case id to export as YAML (or --format csv|xlsx for all cases)"
+            )
+        with open_store(db) as store:
+            text = api.export_document(store, case_id, version)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+            err.print(f"wrote {output}", highlight=False)
+        return
+    if fmt not in ("csv", "xlsx"):
+        raise InputError(f"--format must be yaml, csv or xlsx, not {fmt!r}")
+    from remission.report.tables import write_csv_tables, write_xlsx_tables
+
     with open_store(db) as store:
-        text = api.export_document(store, case_id, version)
-    if output is None:
-        typer.echo(text, nl=False)
+        ids = [case_id] if case_id else store.ids("case", status="final")
+        cases = [
+            doc for doc in (api.get_document(store, i)[0] for i in ids) if isinstance(doc, Case)
+        ]
+    if fmt == "csv":
+        folder = output or Path("remission-export")
+        for path in write_csv_tables(cases, folder):
+            err.print(f"wrote {path}", highlight=False)
     else:
-        output.write_text(text, encoding="utf-8")
-        err.print(f"wrote {output}", highlight=False)
+        path = write_xlsx_tables(cases, output or Path("remission-export.xlsx"))
+        err.print(f"wrote {path} ({len(cases)} cases)", highlight=False)
 
 
 @handles_errors

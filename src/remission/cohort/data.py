@@ -233,7 +233,7 @@ class EndpointTimes:
         }
 
     def to_frame(self) -> pd.DataFrame:
-        columns = list(TimeRow.__dataclass_fields__) + ["months"]
+        columns = [*TimeRow.__dataclass_fields__, "months"]
         return pd.DataFrame([r.to_dict() for r in self.rows], columns=columns)
 
 
@@ -271,9 +271,7 @@ class PatientRecord:
             "marrow_blasts_pct": self.marrow_blasts_pct,
             "cns_involvement": s.cns_involvement,
             "extramedullary_sites": ",".join(s.extramedullary_sites) or None,
-            "index_classes": ",".join(
-                dict.fromkeys(t.therapy_class for t in s.index_therapies)
-            )
+            "index_classes": ",".join(dict.fromkeys(t.therapy_class for t in s.index_therapies))
             or None,
             "response": s.response,
             "mrd_negative": s.mrd_negative,
@@ -436,7 +434,9 @@ class CohortData:
                     excluded.append(Exclusion(rec.case_id, ep, made))
                 else:
                     rows.append(made)
-            endpoints[ep] = EndpointTimes(ep, _anchor_label(ep, anchor), tuple(rows), tuple(excluded))
+            endpoints[ep] = EndpointTimes(
+                ep, _anchor_label(ep, anchor), tuple(rows), tuple(excluded)
+            )
         return cls(records, aggregates, anchor, endpoints, skipped, options)
 
     # -- views -----------------------------------------------------------------------------
@@ -453,7 +453,9 @@ class CohortData:
         """The times of one endpoint (OS, EFS, RFS, DOR)."""
         key = endpoint.upper()
         if key not in self.endpoints:
-            raise CohortError(f"unknown endpoint {endpoint!r}: choose one of {', '.join(ENDPOINTS)}")
+            raise CohortError(
+                f"unknown endpoint {endpoint!r}: choose one of {', '.join(ENDPOINTS)}"
+            )
         return self.endpoints[key]
 
     def excluded(self, endpoint: str) -> tuple[Exclusion, ...]:

@@ -337,15 +337,11 @@ def cohort_rates(
 ) -> RateTable:
     """Response, MRD-negativity, toxicity (any and grade >= 3) and transplant rates over the
     individual patients, each with its exact interval (:data:`RATE_DEFINITIONS`)."""
-    defs = (
-        RATE_DEFINITIONS if names is None else tuple(rate_definition(n) for n in names)
-    )
+    defs = RATE_DEFINITIONS if names is None else tuple(rate_definition(n) for n in names)
     notes: list[str] = []
     if data.n_patients and data.n_patients < SMALL_N:
         caveat(notes, f"only {data.n_patients} patients: every interval is wide")
     if data.n_patients == 0:
         notes.append("no individual patients: no rate can be estimated")
-    rates = tuple(
-        rate_of(data.patients, d, confidence=confidence, warn_small=False) for d in defs
-    )
+    rates = tuple(rate_of(data.patients, d, confidence=confidence, warn_small=False) for d in defs)
     return RateTable(rates, data.n_patients, tuple(notes))

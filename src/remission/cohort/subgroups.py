@@ -242,7 +242,10 @@ class SubgroupComparison:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per test: what was compared, the two groups' figures and the p-value."""
-        rows = []
+        return pd.DataFrame(self.rows(), columns=_FRAME_COLUMNS)
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
         for r in self.rates:
             rows.append(
                 {
@@ -275,7 +278,7 @@ class SubgroupComparison:
                     "reason": s.reason,
                 }
             )
-        return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
+        return rows
 
 
 _FRAME_COLUMNS = ["subgroup", "measure", "test", "inside", "outside", "estimate_inside",
@@ -296,11 +299,9 @@ class SubgroupAnalysis:
         return {"comparisons": [c.to_dict() for c in self.comparisons]}
 
     def to_frame(self) -> pd.DataFrame:
-        frames = [c.to_frame() for c in self.comparisons]
-        frames = [f for f in frames if not f.empty]
-        if not frames:
-            return pd.DataFrame(columns=_FRAME_COLUMNS)
-        return pd.concat(frames, ignore_index=True)
+        """Every comparison's tests, one row each."""
+        rows = [row for c in self.comparisons for row in c.rows()]
+        return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ class MedianEstimate:
     @property
     def text(self) -> str:
         if not self.reached or self.days is None:
-            return f"not reached ({self.reason})" if self.reason else "not reached"
+            return f"not reached: {self.reason}" if self.reason else "not reached"
         lo = "NR" if self.ci_lower_days is None else f"{days_to_months(self.ci_lower_days):.1f}"
         hi = "NR" if self.ci_upper_days is None else f"{days_to_months(self.ci_upper_days):.1f}"
         return f"{days_to_months(self.days):.1f} months (CI {lo}–{hi})"
@@ -218,7 +218,9 @@ class KaplanMeier:
         for lm in self.landmarks:
             if lm.months == months:
                 return lm
-        raise KeyError(f"no landmark at {months} months (have {[x.months for x in self.landmarks]})")
+        raise KeyError(
+            f"no landmark at {months} months (have {[x.months for x in self.landmarks]})"
+        )
 
     def survival_at(self, days: float) -> float | None:
         """The step estimate at a time in days (None before the first row or when empty)."""
@@ -327,12 +329,14 @@ def _median(kmf: KaplanMeierFitter, what: str) -> MedianEstimate:
     if median is None:
         s = kmf.survival_function_.iloc[:, 0]
         lowest = float(s.min())
-        return MedianEstimate(
-            False,
-            ci_lower_days=lo,
-            reason=f"the {what} estimate stays above 50 % (lowest {100 * lowest:.1f} % at "
-            f"{days_to_months(float(s.idxmin())):.1f} months)",
-        )
+        if lowest >= 1.0:
+            why = f"no {what} events: the estimate stays at 100 %"
+        else:
+            why = (
+                f"the {what} estimate stays above 50 % (lowest {100 * lowest:.1f} % from "
+                f"{days_to_months(float(s.idxmin())):.1f} months)"
+            )
+        return MedianEstimate(False, ci_lower_days=lo, reason=why)
     return MedianEstimate(True, median, lo, hi)
 
 
@@ -343,7 +347,7 @@ def _follow_up(days: Sequence[float], events: Sequence[bool], confidence: float)
             False, reason="every patient had the event: no censored time to estimate follow-up"
         )
     kmf = KaplanMeierFitter(alpha=1 - confidence).fit(days, censored, label="follow_up")
-    return _median(kmf, "reverse Kaplan-Meier (follow-up)")
+    return _median(kmf, "censoring (reverse Kaplan-Meier)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,9 +391,7 @@ def kaplan_meier(
             **base,
             estimable=False,
             reason=why,
-            landmarks=tuple(
-                Landmark(m, False, reason="no patients") for m in landmarks_months
-            ),
+            landmarks=tuple(Landmark(m, False, reason="no patients") for m in landmarks_months),
         )
 
     notes: list[str] = []
@@ -445,8 +447,7 @@ def kaplan_meier(
                     m,
                     False,
                     n_at_risk=0,
-                    reason=f"beyond the longest follow-up ({days_to_months(max_days):.1f} "
-                    "months)",
+                    reason=f"beyond the longest follow-up ({days_to_months(max_days):.1f} months)",
                 )
             )
             continue
