@@ -12,7 +12,12 @@ from remission import Store, import_files
 from remission.casefile import load_file
 from remission.examples import example_paths
 from remission.model import CaseSummary
-from remission.report.tables import data_dictionary, observation_rows, summary_rows, write_csv_tables
+from remission.report.tables import (
+    data_dictionary,
+    observation_rows,
+    summary_rows,
+    write_csv_tables,
+)
 
 CASES = [d for d in (load_file(p).document for p in example_paths()) if d.kind == "case"]
 
