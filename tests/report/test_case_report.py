@@ -86,3 +86,30 @@ def test_the_report_renders_in_headless_chromium_without_errors(tmp_path):
     console_errors = [line for line in proc.stderr.splitlines()
                       if "CONSOLE" in line and ("Uncaught" in line or "Refused" in line)]
     assert not console_errors, console_errors
+
+
+def test_a_cohort_report_of_the_bundled_documents(tmp_path):
+    from remission.report.cohort_report import cohort_report_context, render_cohort_report
+
+    docs = [load_file(p).document for p in example_paths()]
+    ctx = cohort_report_context(docs, title="Bundled")
+    pooled_cr = next(p for p in ctx["pooled"] if p["label"] == "CR/CRi")
+    assert pooled_cr["text"].startswith("17/19")  # 5/5 cases + 12/14 in the blinatumomab series
+    assert "seed-004-blina-paediatric (aggregate): 12/14" in pooled_cr["components"]
+    assert any(e["case_id"] == "seed-002-cns-sequential-cart" for e in ctx["excluded"])
+    html = render_cohort_report(docs, title="Bundled")
+    assert "<script" not in html and "Kaplan" in html
+
+
+def test_an_empty_cohort_report_says_what_cannot_be_estimated():
+    from remission.report.cohort_report import cohort_report_context
+
+    ctx = cohort_report_context([], title="Empty")
+    assert ctx["not_estimable"]
+    assert ctx["km_png"] is None and ctx["swimmer_png"] is None
+
+
+def test_report_command_needs_a_case_or_cohort(tmp_path):
+    exe = str(Path(sys.executable).with_name("remission"))
+    proc = subprocess.run([exe, "report", "--db", str(tmp_path / "x.sqlite")], capture_output=True, text=True)
+    assert proc.returncode == 1 and "--cohort" in proc.stderr

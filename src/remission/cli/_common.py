@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from remission.exceptions import InputError, RemissionError
+from remission.exceptions import CaseFileError, DuplicateIdError, InputError, RemissionError
 from remission.store import Store, default_url
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,8 +39,9 @@ def fail(error: RemissionError) -> None:
     """Print an error for a person and exit with status 1."""
     if isinstance(error, InputError):
         n = len(error.problems)
+        stored = "; nothing was stored" if isinstance(error, CaseFileError | DuplicateIdError) else ""
         err.print(
-            f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} found; nothing was stored.",
+            f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} found{stored}.",
             highlight=False,
         )
         for problem in error.problems:

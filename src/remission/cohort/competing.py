@@ -21,10 +21,19 @@ Pointwise intervals are lifelines' (Greenwood-type variance, log(-log) transform
 Modelling Survival Data in Medical Research, 3rd ed.). Treating the competing event as
 censoring (1 - KM) would overstate each incidence; that is why the estimator is used.
 
-lifelines cannot take a relapse and an NRM at the same time: it separates such ties by a random
-shift of at most 0.0001 days. The shift is drawn with a fixed seed (numpy's global random state
-is restored afterwards), so results are reproducible, and the result notes it. Breaking a tie
-leaves both incidences unchanged after the tied time; only their intervals move slightly.
+lifelines' estimator cannot take a relapse and an NRM at the same time (it would shift them
+apart at random, and a patient censored at that time could then drop out of the risk set for one
+of them). Such a tie is entered in turn instead: the relapses two millionths of a day before the
+tied time, the NRMs one, so both still come before any censoring at that time; the table shows
+the tie as one row again. This leaves both incidences exactly as the joint estimate at a tie (CIF_k increases by
+S(t-) d_k / n either way); only the intervals are those of consecutive events. The result notes
+every such tie.
+
+Two workarounds for lifelines 0.30, both checked by the tests: it names its two interval limits
+the wrong way round (the column called "upper" holds the smaller value), so the limits are taken
+as the smaller and the larger; and it sets the incidence of the first row of its table to 0,
+which would lose an event at time 0 (a relapse on the day the remission was recorded), so such
+data are fitted on times shifted by one day and shifted back.
 """
 
 from __future__ import annotations
@@ -69,7 +78,11 @@ __all__ = [
 #: The integer coding passed to lifelines: 0 censored, 1 relapse, 2 non-relapse mortality.
 EVENT_CODES: dict[str | None, int] = {None: 0, "relapse": 1, "nrm": 2}
 
-#: Seed of lifelines' tie-breaking shift (see the module docstring).
+#: How far apart a tied relapse and NRM are entered (see the module docstring).
+TIE_STEP_DAYS = 1e-6
+
+#: Seed of lifelines' own random tie-breaking, which the separation above makes unused; fixed
+#: (and numpy's global random state restored) so that no result could ever depend on chance.
 JITTER_SEED = 20240501
 
 
@@ -217,7 +230,7 @@ def _fit(days: list[float], codes: list[int], k: int, confidence: float) -> Aale
         np.random.set_state(state)
 
 
-def _incidence_frame(fit: AalenJohansenFitter, offset: float) -> pd.DataFrame:
+def _incidence_frame(fit: AalenJohansenFitter) -> pd.DataFrame:
     """Incidence and its limits by time. lifelines 0.30 names its two limits the wrong way
     round (the column called upper holds the smaller value), so the limits are taken as the
     smaller and the larger of the two."""
@@ -232,17 +245,65 @@ def _incidence_frame(fit: AalenJohansenFitter, offset: float) -> pd.DataFrame:
             "lower": np.where(both, lower, np.nan),
             "upper": np.where(both, upper, np.nan),
         },
-        index=fit.cumulative_density_.index - offset,
+        index=fit.cumulative_density_.index,
     )
     return frame
 
 
-def _has_cross_ties(days: list[float], codes: list[int]) -> bool:
+def _cross_ties(days: list[float], codes: list[int]) -> list[float]:
+    """Times at which both a relapse and an NRM happened."""
     seen: dict[float, set[int]] = {}
     for d, c in zip(days, codes, strict=True):
         if c:
             seen.setdefault(d, set()).add(c)
-    return any(len(v) > 1 for v in seen.values())
+    return sorted(t for t, kinds in seen.items() if len(kinds) > 1)
+
+
+def _fit_times(days: list[float], codes: list[int], ties: list[float]) -> list[float]:
+    """The times given to lifelines: at a relapse/NRM tie the relapses are entered
+    2 * TIE_STEP_DAYS and the NRMs TIE_STEP_DAYS before the tied time, so patients censored at it
+    stay at risk for both (module docstring)."""
+    tied = set(ties)
+    return [
+        d - (2 * TIE_STEP_DAYS if c == 1 else TIE_STEP_DAYS) if c and d in tied else d
+        for d, c in zip(days, codes, strict=True)
+    ]
+
+
+def _steps(
+    fits: dict[int, AalenJohansenFitter],
+    frames: dict[int, pd.DataFrame],
+    original: dict[float, float],
+    offset: float,
+) -> tuple[IncidenceStep, ...]:
+    """The incidence table on the original times: rows of a separated tie are merged back."""
+    t1, t2 = fits[1].event_table, fits[2].event_table
+    groups: dict[float, list[float]] = {}
+    for fitted in t1.index:
+        t = original.get(float(fitted), float(fitted) - offset)
+        if t < 0:
+            continue  # the origin row of a shifted fit
+        groups.setdefault(t, []).append(fitted)
+    steps = []
+    for t, rows in groups.items():
+        last = rows[-1]
+        r, n = frames[1].loc[last], frames[2].loc[last]
+        steps.append(
+            IncidenceStep(
+                days=t,
+                n_at_risk=int(t1.loc[rows[0], "at_risk"]),
+                n_relapse=int(t1.loc[rows, "observed_1"].sum()),
+                n_nrm=int(t2.loc[rows, "observed_2"].sum()),
+                n_censored=int(t1.loc[rows, "censored"].sum()),
+                relapse=float(r["cif"]),
+                relapse_lower=clean(r["lower"]),
+                relapse_upper=clean(r["upper"]),
+                nrm=float(n["cif"]),
+                nrm_lower=clean(n["lower"]),
+                nrm_upper=clean(n["upper"]),
+            )
+        )
+    return tuple(steps)
 
 
 def cumulative_incidence(
@@ -286,10 +347,12 @@ def cumulative_incidence(
         caveat(notes, "no relapse and no non-relapse death: both incidences stay at 0")
     elif n_rel + n_nrm < FEW_EVENTS:
         caveat(notes, f"only {plural(n_rel + n_nrm, 'event')}: incidences are unstable")
-    if _has_cross_ties(days, codes):
+    ties = _cross_ties(days, codes)
+    if ties:
         notes.append(
-            "a relapse and a non-relapse death share a time: lifelines separated them by a "
-            f"shift of at most 0.0001 days (fixed seed {JITTER_SEED})"
+            f"a relapse and a non-relapse death share a time (day {', '.join(f'{t:g}' for t in ties)}"
+            "): the estimator takes them in turn, relapse first, a millionth of a day apart; "
+            "the incidences are unchanged, the intervals are those of consecutive events"
         )
     if times.n_approximate:
         notes.append(
@@ -299,31 +362,13 @@ def cumulative_incidence(
 
     # lifelines 0.30 sets the incidence of the first row of its table to 0, which loses events
     # at time 0 (lifelines PR #1699): then fit on times shifted by one day and shift back.
-    offset = 1.0 if any(d <= 0 and c for d, c in zip(days, codes, strict=True)) else 0.0
-    fits = {k: _fit([d + offset for d in days], codes, k, confidence) for k in (1, 2)}
-    frames = {k: _incidence_frame(f, offset) for k, f in fits.items()}
-    table = fits[1].event_table.set_axis(fits[1].event_table.index - offset)
-    other = fits[2].event_table.set_axis(fits[2].event_table.index - offset)
-    steps = []
-    for t in table.index:
-        if t < 0:
-            continue  # the origin row of a shifted fit
-        r, n = frames[1].loc[t], frames[2].loc[t]
-        steps.append(
-            IncidenceStep(
-                days=max(float(t), 0.0),
-                n_at_risk=int(table.loc[t, "at_risk"]),
-                n_relapse=int(table.loc[t, "observed_1"]),
-                n_nrm=int(other.loc[t, "observed_2"]),
-                n_censored=int(table.loc[t, "censored"]),
-                relapse=float(r["cif"]),
-                relapse_lower=clean(r["lower"]),
-                relapse_upper=clean(r["upper"]),
-                nrm=float(n["cif"]),
-                nrm_lower=clean(n["lower"]),
-                nrm_upper=clean(n["upper"]),
-            )
-        )
+    fitted = _fit_times(days, codes, ties)
+    offset = 1.0 if any(f <= 0 and c for f, c in zip(fitted, codes, strict=True)) else 0.0
+    original = {f + offset: d for f, d in zip(fitted, days, strict=True)}
+    original.setdefault(offset, 0.0)
+    fits = {k: _fit([f + offset for f in fitted], codes, k, confidence) for k in (1, 2)}
+    frames = {k: _incidence_frame(f) for k, f in fits.items()}
+    steps = _steps(fits, frames, original, offset)
 
     max_days = max(days)
     d_arr = np.asarray(days)
@@ -339,7 +384,7 @@ def cumulative_incidence(
                 )
             )
             continue
-        r1, r2 = _at(frames[1], t), _at(frames[2], t)
+        r1, r2 = _at(frames[1], t + offset), _at(frames[2], t + offset)
         assert r1 is not None and r2 is not None  # the table starts at 0
         marks.append(
             IncidenceAt(
@@ -362,7 +407,7 @@ def cumulative_incidence(
     return CompetingRisks(
         **base,
         estimable=True,
-        steps=tuple(steps),
+        steps=steps,
         landmarks=tuple(marks),
         risk=risk_table(days, [c != 0 for c in codes], risk_times),
         notes=tuple(notes),

@@ -52,6 +52,8 @@ class CohortReport:
                 continue
             if km.median is not None and not km.median.reached:
                 out.append({"what": f"{ep} median", "reason": km.median.text})
+            if km.follow_up is not None and not km.follow_up.estimable:
+                out.append({"what": f"{ep} median follow-up", "reason": km.follow_up.text})
             for lm in km.landmarks:
                 if not lm.estimable:
                     out.append({"what": f"{ep} at {lm.months:g} months", "reason": lm.reason or ""})

@@ -99,13 +99,16 @@ class KMStep:
 @dataclass(frozen=True)
 class MedianEstimate:
     """A median time (survival or follow-up) with its interval; ``reached`` False = not
-    reached (``days`` None). ``ci_upper_days`` None with ``reached`` = upper limit not reached."""
+    reached (``days`` None). ``ci_upper_days`` None with ``reached`` = upper limit not reached.
+    ``estimable`` False (median follow-up when every patient had the event) = nothing to
+    estimate from; ``reason`` says why."""
 
     reached: bool
     days: float | None = None
     ci_lower_days: float | None = None
     ci_upper_days: float | None = None
     reason: str | None = None
+    estimable: bool = True
 
     @property
     def months(self) -> float | None:
@@ -113,6 +116,8 @@ class MedianEstimate:
 
     @property
     def text(self) -> str:
+        if not self.estimable:
+            return f"not estimable: {self.reason}"
         if not self.reached or self.days is None:
             return f"not reached: {self.reason}" if self.reason else "not reached"
         lo = "NR" if self.ci_lower_days is None else f"{days_to_months(self.ci_lower_days):.1f}"
@@ -124,6 +129,7 @@ class MedianEstimate:
             return None if x is None else round(days_to_months(x), 3)
 
         return {
+            "estimable": self.estimable,
             "reached": self.reached,
             "days": rounded(self.days, 2),
             "months": m(self.days),
@@ -344,7 +350,9 @@ def _follow_up(days: Sequence[float], events: Sequence[bool], confidence: float)
     censored = [not e for e in events]
     if not any(censored):
         return MedianEstimate(
-            False, reason="every patient had the event: no censored time to estimate follow-up"
+            False,
+            reason="every patient had the event: no censored time to estimate follow-up from",
+            estimable=False,
         )
     kmf = KaplanMeierFitter(alpha=1 - confidence).fit(days, censored, label="follow_up")
     return _median(kmf, "censoring (reverse Kaplan-Meier)")

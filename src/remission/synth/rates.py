@@ -35,6 +35,7 @@ __all__ = [
     "SynthParams",
     "Therapy",
     "rate_rows",
+    "rates_markdown",
 ]
 
 Therapy = Literal["car_t", "blinatumomab", "mixed"]
@@ -169,6 +170,18 @@ class ArmRates:
     hsct_in_remission: Rate
     early_nrm: Rate
 
+    def __post_init__(self) -> None:
+        if not self.age_min < self.age_median.value < self.age_max:
+            raise ValueError(f"{self.key}: the median age must lie between the bounds")
+        for any_, severe in (
+            (self.crs_any, self.crs_grade3plus),
+            (self.icans_any, self.icans_grade3plus),
+        ):
+            if severe.value > any_.value:
+                raise ValueError(f"{self.key}: a grade >= 3 rate exceeds the any-grade rate")
+        if len(self.relapse_count) != 4 or abs(sum(self.relapse_count) - 1.0) > 1e-9:
+            raise ValueError(f"{self.key}: relapse_count needs 4 probabilities summing to 1")
+
     def rates(self) -> Iterator[tuple[str, Rate]]:
         for f in fields(self):
             value = getattr(self, f.name)
@@ -192,7 +205,9 @@ _TISA = ArmRates(
     primary_refractory=Rate(0.08, "ELIANA", True),
     relapse_count=(0.30, 0.45, 0.18, 0.07),
     prior_hsct=Rate(0.61, "ELIANA-update"),
-    prior_blinatumomab=Rate(0.183, "CAR-BLINA-2022", note="children and young adults before CD19-CAR"),
+    prior_blinatumomab=Rate(
+        0.183, "CAR-BLINA-2022", note="children and young adults before CD19-CAR"
+    ),
     prior_inotuzumab=_a(0.05),
     marrow_blasts_median=Rate(74, "ELIANA", True, unit="percent"),
     bridging=Rate(0.9, "ELIANA", True),
@@ -201,7 +216,9 @@ _TISA = ArmRates(
     mrd_negative_in_remission=Rate(0.98, "ELIANA-update", note="64 of 65 responders"),
     crs_any=Rate(0.77, "ELIANA", True, note="Penn scale"),
     crs_grade3plus=Rate(0.46, "ELIANA", True, note="grade 3 21%, grade 4 25% (Penn scale)"),
-    crs_grade4_share=Rate(0.54, "ELIANA", True, unit="fraction", note="25 of 46 points"),
+    crs_grade4_share=Rate(
+        0.54, "ELIANA", True, unit="fraction", note="grade 4 is 25 of the 46 percentage points"
+    ),
     icans_any=Rate(0.40, "ELIANA", note="neurological events, CTCAE"),
     icans_grade3plus=Rate(0.13, "ELIANA", True, note="no grade 4 reported"),
     icans_grade4_share=_a(0.0, "fraction"),
@@ -356,7 +373,7 @@ _BLIN_ADULT = ArmRates(
     prior_hsct=Rate(0.35, "TOWER"),
     prior_blinatumomab=Rate(0.0, "TOWER", note="blinatumomab-naive"),
     prior_inotuzumab=_a(0.05),
-    marrow_blasts_median=Rate(80, "TOWER"),
+    marrow_blasts_median=Rate(80, "TOWER", unit="percent"),
     bridging=_a(0.0),
     remission=Rate(0.44, "TOWER", note="CR, CRh or CRi within 12 weeks"),
     cr_share_of_remissions=Rate(0.77, "TOWER", note="CR 34% of 44%"),
@@ -443,65 +460,112 @@ class GeneralRates:
     """Rates shared by every arm: disease, sites, transplant, survival, kinetics, follow-up."""
 
     # disease at diagnosis
-    p190_share_ph: Rate = Rate(0.7, "assumption", True, note="p190 vs p210 in Ph+ ALL")
-    kmt2a: Rate = _a(0.05)
-    cns_at_diagnosis: Rate = _a(0.08, note="CNS2 or CNS3 at diagnosis")
-    t315i_at_relapse_ph: Rate = _a(0.3, note="Ph+ relapse after a second-generation TKI")
+    p190_share_ph: Rate
+    kmt2a: Rate
+    cns_at_diagnosis: Rate
+    t315i_at_relapse_ph: Rate
     # relapse sites before the index therapy (children; adults have fewer extramedullary ones)
-    site_isolated_marrow: Rate = _a(0.62)
-    site_marrow_cns: Rate = _a(0.10)
-    site_marrow_testis: Rate = _a(0.04, note="boys only; else isolated marrow")
-    site_isolated_cns: Rate = _a(0.12)
-    site_isolated_testis: Rate = _a(0.04, note="boys only; else isolated CNS")
-    site_other_extramedullary: Rate = _a(0.08, note="skin, eye, soft tissue, lymph node, bone")
-    adult_extramedullary_factor: Rate = _a(0.5, "factor")
-    index_relapse_refractory: Rate = _a(0.4, note="a salvage attempt failed before the index therapy")
+    site_isolated_marrow: Rate
+    site_marrow_cns: Rate
+    site_marrow_testis: Rate
+    site_isolated_cns: Rate
+    site_isolated_testis: Rate
+    site_other_extramedullary: Rate
+    adult_extramedullary_factor: Rate
+    index_relapse_refractory: Rate
     # remission durations before the index therapy
-    cr1_median_months_child: Rate = _a(30, "months")
-    cr1_median_months_adult: Rate = _a(14, "months")
-    later_cr_median_months: Rate = _a(9, "months")
+    cr1_median_months_child: Rate
+    cr1_median_months_adult: Rate
+    later_cr_median_months: Rate
     # CAR-T details
-    donor_derived_share_after_hsct: Rate = _a(
-        0.3, note="academic CAR-T after a prior allogeneic HSCT made from the HSCT donor"
-    )
-    lineage_switch_share_of_cd19_negative: Rate = Rate(
-        0.15, "CAR-RELAPSE-2023", True, note="7.2% of 48% CD19-negative or lineage switch"
-    )
-    tocilizumab_for_crs_grade2plus: Rate = _a(0.9)
-    tocilizumab_for_crs_grade1: Rate = _a(0.15)
-    steroids_for_crs_grade3plus: Rate = _a(0.7)
-    steroids_for_icans_grade2plus: Rate = _a(0.85)
-    crs_icans_correlation: Rate = _a(0.5, "correlation", "latent normal (Gaussian copula)")
-    crs_response_correlation: Rate = _a(0.3, "correlation", "latent normal (Gaussian copula)")
+    donor_derived_share_after_hsct: Rate
+    lineage_switch_share_of_cd19_negative: Rate
+    tocilizumab_for_crs_grade2plus: Rate
+    tocilizumab_for_crs_grade1: Rate
+    steroids_for_crs_grade3plus: Rate
+    steroids_for_icans_grade2plus: Rate
+    crs_icans_correlation: Rate
+    crs_response_correlation: Rate
     # transplant and what follows it
-    hsct_relapse_factor: Rate = _a(0.5, "factor", "relapse risk after consolidative HSCT")
-    hsct_nrm: Rate = _a(0.15, note="non-relapse death within 2 years of an allogeneic HSCT")
-    acute_gvhd: Rate = _a(0.35)
+    hsct_relapse_factor: Rate
+    hsct_nrm: Rate
+    acute_gvhd: Rate
     # survival after failure
-    death_after_relapse: Rate = _a(0.8)
-    survival_after_relapse_median_months: Rate = Rate(
-        11.9, "CAR-RELAPSE-2023", unit="months", note="after relapse following CD19-CAR"
-    )
-    death_after_no_response: Rate = _a(0.85)
-    survival_after_no_response_median_months: Rate = _a(4, "months")
+    death_after_relapse: Rate
+    survival_after_relapse_median_months: Rate
+    death_after_no_response: Rate
+    survival_after_no_response_median_months: Rate
     # kinetics
-    responder_cmax_factor: Rate = Rate(
-        1.74, "MUELLER-2018", unit="factor", note="responders' geometric-mean Cmax vs non-responders"
-    )
-    cd19_positive_relapse_fb_factor: Rate = _a(
-        0.01, "factor", "loss of persistence before a CD19-positive relapse"
-    )
-    transgene_lloq: Rate = _a(20, "copies/ug")
-    cmax_crs_correlation: Rate = _a(0.5, "correlation", "latent normal (Gaussian copula)")
+    responder_cmax_factor: Rate
+    cd19_positive_relapse_fb_factor: Rate
+    transgene_lloq: Rate
+    cmax_crs_correlation: Rate
     # follow-up
-    loss_to_follow_up_per_year: Rate = _a(0.05, "per year")
+    loss_to_follow_up_per_year: Rate
 
     def rates(self) -> Iterator[tuple[str, Rate]]:
         for f in fields(self):
             yield f.name, getattr(self, f.name)
 
 
-GENERAL = GeneralRates()
+GENERAL = GeneralRates(
+    # disease at diagnosis
+    p190_share_ph=Rate(0.7, "assumption", True, note="p190 vs p210 in Ph+ ALL"),
+    kmt2a=_a(0.05),
+    cns_at_diagnosis=_a(0.08, note="CNS2 or CNS3 at diagnosis"),
+    t315i_at_relapse_ph=_a(0.3, note="Ph+ relapse after a second-generation TKI"),
+    # relapse sites before the index therapy (children; adults have fewer extramedullary ones)
+    site_isolated_marrow=_a(0.62),
+    site_marrow_cns=_a(0.10),
+    site_marrow_testis=_a(0.04, note="boys only; else isolated marrow"),
+    site_isolated_cns=_a(0.12),
+    site_isolated_testis=_a(0.04, note="boys only; else isolated CNS"),
+    site_other_extramedullary=_a(0.08, note="skin, eye, soft tissue, lymph node, bone"),
+    adult_extramedullary_factor=_a(0.5, "factor"),
+    index_relapse_refractory=_a(0.4, note="a salvage attempt failed before the index therapy"),
+    # remission durations before the index therapy
+    cr1_median_months_child=_a(30, "months"),
+    cr1_median_months_adult=_a(14, "months"),
+    later_cr_median_months=_a(9, "months"),
+    # CAR-T details
+    donor_derived_share_after_hsct=_a(
+        0.3, note="academic CAR-T after a prior allogeneic HSCT made from the HSCT donor"
+    ),
+    lineage_switch_share_of_cd19_negative=Rate(
+        0.15, "CAR-RELAPSE-2023", True, note="7.2% of 48% CD19-negative or lineage switch"
+    ),
+    tocilizumab_for_crs_grade2plus=_a(0.9),
+    tocilizumab_for_crs_grade1=_a(0.15),
+    steroids_for_crs_grade3plus=_a(0.7),
+    steroids_for_icans_grade2plus=_a(0.85),
+    crs_icans_correlation=_a(0.5, "correlation", "latent normal (Gaussian copula)"),
+    crs_response_correlation=_a(0.3, "correlation", "latent normal (Gaussian copula)"),
+    # transplant and what follows it
+    hsct_relapse_factor=_a(0.5, "factor", "relapse risk after consolidative HSCT"),
+    hsct_nrm=_a(0.15, note="non-relapse death within 2 years of an allogeneic HSCT"),
+    acute_gvhd=_a(0.35),
+    # survival after failure
+    death_after_relapse=_a(0.8),
+    survival_after_relapse_median_months=Rate(
+        11.9, "CAR-RELAPSE-2023", unit="months", note="after relapse following CD19-CAR"
+    ),
+    death_after_no_response=_a(0.85),
+    survival_after_no_response_median_months=_a(4, "months"),
+    # kinetics
+    responder_cmax_factor=Rate(
+        1.74,
+        "MUELLER-2018",
+        unit="factor",
+        note="responders' geometric-mean Cmax vs non-responders",
+    ),
+    cd19_positive_relapse_fb_factor=_a(
+        0.01, "factor", "loss of persistence before a CD19-positive relapse"
+    ),
+    transgene_lloq=_a(20, "copies/ug"),
+    cmax_crs_correlation=_a(0.5, "correlation", "latent normal (Gaussian copula)"),
+    # follow-up
+    loss_to_follow_up_per_year=_a(0.05, "per year"),
+)
 
 
 @dataclass(frozen=True)
@@ -523,6 +587,9 @@ class SynthParams:
     id_prefix: str = "synth"
 
     def __post_init__(self) -> None:
+        # plain dicts (not the read-only module constants) so that params pickle to workers
+        object.__setattr__(self, "arms", dict(self.arms))
+        object.__setattr__(self, "arm_weights", dict(self.arm_weights))
         if self.therapy not in THERAPIES:
             raise ValueError(f"therapy must be one of {', '.join(THERAPIES)}, not {self.therapy!r}")
         unknown = set(self.arm_weights) - set(self.arms)
@@ -583,3 +650,25 @@ def _row(scope: str, name: str, r: Rate) -> dict[str, object]:
         "approximate": r.approximate,
         "note": r.note,
     }
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, list):
+        return " / ".join(_fmt(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def rates_markdown(params: SynthParams = DEFAULT_PARAMS) -> str:
+    """The rates table of docs/synth.md, generated from the data (a test keeps them equal)."""
+    lines = [
+        "| scope | rate | value | unit | source | approximate | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rate_rows(params):
+        lines.append(
+            f"| {row['scope']} | {row['name']} | {_fmt(row['value'])} | {row['unit']} | "
+            f"{row['source']} | {'yes' if row['approximate'] else 'no'} | {row['note']} |"
+        )
+    return "\n".join(lines) + "\n"
