@@ -88,6 +88,18 @@ def test_chronology_is_sane(cohort):
             assert series.anchor == c.index[0]
             for p in series.points:
                 assert p.day is not None and p.day >= 0 and index_day + p.day <= end, c.id
+        # a line of therapy is over before the next relapse, transplant or cell infusion
+        milestones = sorted(
+            times[e.id].lo
+            for e in c.timeline
+            if isinstance(e, Relapse | HSCT | CarTInfusion) or e.id in ("apheresis", c.index[0])
+        )
+        for t in c.events(Therapy):
+            if t.end is None or t.intent == "bridging":
+                continue
+            start, stop = times[t.id].lo, c.place(t.end).lo
+            following = [m for m in milestones if m > start]
+            assert not following or stop <= following[0], f"{c.id}: {t.id} overlaps"
         birth = dt.date(c.patient.birth_year, 1, 1).toordinal()
         assert birth <= dx.lo, c.id
 

@@ -9,7 +9,7 @@ cannot be timed from the index therapy are listed as left out, with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from matplotlib.artist import Artist
@@ -21,7 +21,7 @@ from matplotlib.patches import Patch
 from remission.figures.timeline import RESPONSE_COLOURS
 from remission.model import HSCT, CarTInfusion, Case, Relapse
 from remission.model.time import DAYS_PER_MONTH
-from remission.rules.outcomes import overall_survival
+from remission.rules.outcomes import Outcome, overall_survival
 from remission.rules.summary import summarize
 
 __all__ = ["SwimmerData", "SwimmerRow", "plot_swimmer", "swimmer_data"]
@@ -53,9 +53,20 @@ class SwimmerData:
         }
 
 
-def swimmer_data(cases: Sequence[Case]) -> SwimmerData:
-    """One row per case that can be timed from its first index therapy, longest first."""
-    rows: list[SwimmerRow] = []
+def swimmer_data(
+    cases: Sequence[Case],
+    *,
+    max_rows: int | None = None,
+    responses: Mapping[str, str | None] | None = None,
+    survival: Mapping[str, Outcome] | None = None,
+) -> SwimmerData:
+    """One row per case that can be timed from its first index therapy, longest first.
+
+    ``responses`` (best response by case id) and ``survival`` (overall survival by case id) may
+    be passed when already computed, as a cohort analysis has them; ``max_rows`` keeps the longest
+    follow-ups only (markers are placed for those alone).
+    """
+    timed: list[tuple[Case, str, Outcome]] = []
     left_out: list[tuple[str, str]] = []
     for case in cases:
         index = case.index_events()
@@ -63,12 +74,21 @@ def swimmer_data(cases: Sequence[Case]) -> SwimmerData:
             left_out.append((case.id, "no index therapy"))
             continue
         anchor = index[0].id
-        os_ = overall_survival(case, anchor)
+        os_ = survival.get(case.id) if survival is not None else None
+        if os_ is None or os_.anchor != anchor:
+            os_ = overall_survival(case, anchor)
         if not os_.computable or os_.interval is None:
             left_out.append(
                 (case.id, os_.reason or "follow-up cannot be timed from the index therapy")
             )
             continue
+        timed.append((case, anchor, os_))
+    timed.sort(key=lambda item: item[2].interval.days if item[2].interval else 0.0, reverse=True)
+    if max_rows is not None:
+        timed = timed[:max_rows]
+    rows: list[SwimmerRow] = []
+    for case, anchor, os_ in timed:
+        assert os_.interval is not None
 
         def times(kind: type, case: Case = case, anchor: str = anchor) -> tuple[float, ...]:
             found = (
@@ -80,26 +100,33 @@ def swimmer_data(cases: Sequence[Case]) -> SwimmerData:
                 iv.days / DAYS_PER_MONTH for iv in found if iv is not None and iv.days >= 0
             )
 
+        response = responses.get(case.id) if responses is not None else summarize(case).response
         rows.append(
             SwimmerRow(
                 case_id=case.id,
                 months=os_.interval.days / DAYS_PER_MONTH,
                 alive=not os_.event,
-                response=summarize(case).response,
+                response=response,
                 relapses=times(Relapse),
                 transplants=times(HSCT),
                 infusions=times(CarTInfusion),
                 approximate=not os_.interval.exact,
             )
         )
-    rows.sort(key=lambda r: r.months, reverse=True)
     return SwimmerData(tuple(rows), tuple(left_out))
 
 
-def plot_swimmer(cases: Sequence[Case], *, max_rows: int = 60, dpi: int = 150) -> Figure:
+def plot_swimmer(
+    cases: Sequence[Case],
+    *,
+    max_rows: int = 60,
+    responses: Mapping[str, str | None] | None = None,
+    survival: Mapping[str, Outcome] | None = None,
+    dpi: int = 150,
+) -> Figure:
     """The swimmer plot of up to ``max_rows`` cases (the longest follow-up first)."""
-    data = swimmer_data(cases)
-    rows = data.rows[:max_rows]
+    data = swimmer_data(cases, max_rows=max_rows, responses=responses, survival=survival)
+    rows = data.rows
     height = 1.2 + 0.22 * max(len(rows), 3)
     fig = Figure(figsize=(7.5, height), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)

@@ -28,4 +28,3 @@ Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 #: Free text with a sane upper bound (a note, a protocol name, a quotation).
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300)]
-

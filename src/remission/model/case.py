@@ -19,6 +19,7 @@ from remission.model.base import Frozen, Identifier, ShortText, Text
 from remission.model.events import (
     EVENT_LABELS,
     HSCT,
+    TIME_FIELD,
     CarTInfusion,
     Death,
     DiseaseAssessment,
@@ -27,6 +28,7 @@ from remission.model.events import (
     Therapy,
     ToxicityEpisode,
     event_time,
+    field_value,
 )
 from remission.model.observations import ObservationSeries
 from remission.model.patient import Diagnosis, Patient
@@ -184,7 +186,7 @@ class Case(Frozen):
                 need(f"{base}.after", ev.after)
             if isinstance(ev, Therapy):
                 need(f"{base}.added_to", ev.added_to, (Therapy,), "a therapy")
-            donor = getattr(ev, "donor", None)
+            donor = field_value(ev, "donor")
             if donor is not None:
                 need(f"{base}.donor.same_as", donor.same_as)
         for i, series in enumerate(self.observations):
@@ -208,7 +210,7 @@ class Case(Frozen):
             return "diagnosis.date"
         for i, ev in enumerate(self.timeline):
             if ev.id == key:
-                attr = next(a for a in ("date", "start", "onset") if hasattr(ev, a))
+                attr = TIME_FIELD.get(ev.type, "date")
                 return f"timeline[{i}].{attr}"
         return "timeline"
 
@@ -216,9 +218,9 @@ class Case(Frozen):
         """Times that are not an event's own place: ends, resolutions, observation points."""
         for i, ev in enumerate(self.timeline):
             for attr in ("end", "resolved"):
-                if getattr(ev, attr, None) is not None:
-                    yield f"timeline[{i}].{attr}", getattr(ev, attr)
-            ld = getattr(ev, "lymphodepletion", None)
+                if field_value(ev, attr) is not None:
+                    yield f"timeline[{i}].{attr}", field_value(ev, attr)
+            ld = field_value(ev, "lymphodepletion")
             if ld is not None and ld.start is not None:
                 yield f"timeline[{i}].lymphodepletion.start", ld.start
         for i, a in enumerate(self.assessments):
@@ -257,7 +259,7 @@ class Case(Frozen):
                 out.append((path, f"this {label} is dated before the diagnosis"))
             if death_t is not None and not isinstance(ev, Death) and certainly_before(death_t, t):
                 out.append((path, f"this {label} is dated after the patient's death"))
-            follows = getattr(ev, "after", None) or getattr(ev, "assesses", None)
+            follows = field_value(ev, "after") or field_value(ev, "assesses")
             if follows is not None and follows != DIAGNOSIS_REF and t is not None:
                 ref_ev = self.event(follows)
                 if event_time(ref_ev) is not None and certainly_before(t, resolved.get(follows)):
@@ -268,11 +270,11 @@ class Case(Frozen):
                             f"this {label} is dated before {follows!r}, the event it follows",
                         )
                     )
-            end = getattr(ev, "end", None) or getattr(ev, "resolved", None)
+            end = field_value(ev, "end") or field_value(ev, "resolved")
             if end is not None and t is not None:
                 end_t = resolve_one(end, resolved)
                 if certainly_before(end_t, t):
-                    attr = "end" if getattr(ev, "end", None) is not None else "resolved"
+                    attr = "end" if field_value(ev, "end") is not None else "resolved"
                     out.append((f"timeline[{i}].{attr}", f"this {label} ends before it starts"))
         return out
 
@@ -286,11 +288,15 @@ class Case(Frozen):
             points[ev.id] = event_time(ev)  # type: ignore[assignment]
         return resolve_all(points)
 
+    @cached_property
+    def _events_by_id(self) -> dict[str, Event]:
+        return {ev.id: ev for ev in self.timeline}
+
     def event(self, event_id: str) -> Event:
-        for ev in self.timeline:
-            if ev.id == event_id:
-                return ev
-        raise KeyError(f"case {self.id!r} has no event {event_id!r}")
+        try:
+            return self._events_by_id[event_id]
+        except KeyError:
+            raise KeyError(f"case {self.id!r} has no event {event_id!r}") from None
 
     def events(self, kind: type[E]) -> list[E]:
         """The timeline events of one type, in timeline order."""

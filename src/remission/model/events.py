@@ -7,7 +7,7 @@ toxicity episodes and observation series hang off them (DESIGN.md, "The infusion
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -475,9 +475,15 @@ EVENT_TYPES: dict[str, type[_EventBase]] = {
 }
 
 
+#: The field holding each event type's own time.
+TIME_FIELD: dict[str, str] = {"therapy": "start", "toxicity": "onset"}
+
+
 def event_time(event: _EventBase) -> object:
     """The time an event is placed at (its date, start or onset)."""
-    for attr in ("date", "start", "onset"):
-        if hasattr(event, attr):
-            return getattr(event, attr)
-    return None
+    return getattr(event, TIME_FIELD.get(getattr(event, "type", ""), "date"), None)
+
+
+def field_value(event: _EventBase, name: str) -> Any:
+    """An event's field, or None when its type has no such field (no slow attribute miss)."""
+    return getattr(event, name) if name in type(event).model_fields else None

@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -220,7 +221,12 @@ def parse_time(value: Any) -> PartialDate | RelativeTime:
             "a point in time is a date (2014, 2016-11, 2017-03-05) or an offset from an event "
             "(car1+28d)"
         )
-    text = value.strip()
+    return _parse_text(value.strip())
+
+
+@lru_cache(maxsize=65_536)
+def _parse_text(text: str) -> PartialDate | RelativeTime:
+    """Parse the text form (cached: the values are immutable and texts repeat across cases)."""
     m = _DATE_RE.match(text)
     if m:
         year, month, day = (int(g) if g else None for g in m.groups())

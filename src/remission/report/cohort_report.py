@@ -71,7 +71,15 @@ def cohort_report_context(
     step("drawing figures")
     estimable = [km for km in report.survival.values() if km.estimable]
     km_png = figure_data_uri(plot_kaplan_meier(estimable)) if estimable else None
-    swimmer_png = figure_data_uri(plot_swimmer(cases, max_rows=SWIMMER_ROWS)) if cases else None
+    responses = {r.case_id: r.summary.response for r in data.patients}
+    overall = {r.case_id: r.outcomes["OS"] for r in data.patients if "OS" in r.outcomes}
+    swimmer_png = (
+        figure_data_uri(
+            plot_swimmer(cases, max_rows=SWIMMER_ROWS, responses=responses, survival=overall)
+        )
+        if cases
+        else None
+    )
     forest_png = (
         figure_data_uri(plot_forest(report.subgroups)) if report.subgroups.comparisons else None
     )

@@ -53,6 +53,8 @@ TRANSGENE_DAYS = (1, 4, 7, 10, 14, 21, 28, 42, 56, 90, 180, 270, 365, 545, 730, 
 BCELL_DAYS = (0, 28, 56, 90, 180, 270, 365, 545, 730, 1095)
 CYTOKINE_DAYS = (0, 1, 2, 3, 4, 5, 7, 10, 14)
 BCELL_LLOQ = 5.0  # cells/uL: aplastic samples are reported below it
+#: Days from leukapheresis to infusion, by arm (an assumption; academic products are fastest).
+VEIN_TO_VEIN = {"tisagenlecleucel": (28, 45), "brexucabtagene": (14, 24), "obecabtagene": (18, 30)}
 
 
 def case_id(index: int, prefix: str = "synth") -> str:
@@ -185,6 +187,7 @@ class _Builder:
         self.index_relapse: dict[str, Any] | None = None
         self.screen_blasts = 50.0
         self._last_therapy_id = "induction"
+        self.v2v = 21
 
     # -- random draws -------------------------------------------------------------------------
 
@@ -473,7 +476,7 @@ class _Builder:
         cons_len = min(durations[0] - 30, 730) if durations else 700
         if hsct_cr == 1:
             cons_len = hsct_offset - 14
-        cons_end = cr_start + max(cons_len, 20)
+        cons_end = cr_start + max(cons_len, 5)
         self.add(
             cr_start + 7,
             {
@@ -525,12 +528,21 @@ class _Builder:
                 for kind in attempts:
                     line += 1
                     last = self._failed_salvage(last, kind, line)
-                rel["refractory"] = bool(attempts)
+                if attempts:
+                    rel["refractory"] = True
                 return last + self._index_preparation_days()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _index_preparation_days(self) -> int:
-        return self.ri(10, 30)
+        """Days from the last event of the history to the index therapy.
+
+        CAR-T: leukapheresis 3-14 days later, then the product's vein-to-vein time (an
+        assumption per product); blinatumomab: 7-21 days.
+        """
+        if not self.car_t:
+            return self.ri(7, 21)
+        self.v2v = self.ri(*VEIN_TO_VEIN.get(self.arm.key, (10, 21)))
+        return self.ri(3, 14) + self.v2v
 
     def _frontline(self) -> tuple[list[str], str]:
         if self.child:
@@ -835,12 +847,7 @@ class _Builder:
             and self.prior_hsct_id is not None
             and self.bern(self.g.donor_derived_share_after_hsct.value)
         )
-        vein_to_vein = {
-            "tisagenlecleucel": (28, 45),
-            "brexucabtagene_autoleucel": (14, 24),
-            "obecabtagene_autoleucel": (18, 30),
-        }.get(product, (10, 21))
-        v2v = self.ri(*vein_to_vein)
+        v2v = self.v2v
         aph_day = day0 - v2v
         self.add(
             aph_day,
