@@ -243,14 +243,14 @@ class _Builder:
         """A calendar date ``day`` days after the diagnosis (written once that date is drawn)."""
         return _DateRef(day)
 
-    def _render(self, value: Any) -> Any:
-        if isinstance(value, _DateRef):
-            return (self.dx_date + dt.timedelta(days=value.day)).isoformat()
-        if isinstance(value, dict):
-            return {k: self._render(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._render(v) for v in value]
-        return value
+    def _render(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event with its calendar dates written out (they are top-level fields)."""
+        return {
+            k: (self.dx_date + dt.timedelta(days=v.day)).isoformat()
+            if isinstance(v, _DateRef)
+            else v
+            for k, v in event.items()
+        }
 
     @staticmethod
     def rel(anchor: str, offset: int) -> str:
