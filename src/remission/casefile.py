@@ -525,8 +525,11 @@ def _whole_numbers(value: Any) -> Any:
     return value
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block-style YAML with multi-line text as literal blocks."""
+_DumperBase: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_DumperBase):
+    """Block-style YAML with multi-line text as literal blocks (libyaml's emitter when present)."""
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:

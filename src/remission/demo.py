@@ -8,6 +8,7 @@ where. Later stages (grades, reports) add their outputs here.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,19 +16,24 @@ from typing import Any
 from remission.api import (
     ImportReport,
     export_document,
+    get_document,
     import_files,
+    prepare_import,
+    save_prepared,
     summarize_document,
 )
 from remission.casefile import parse_document_text
 from remission.examples import example_paths
-from remission.exceptions import RemissionError
+from remission.exceptions import EstimationWarning, RemissionError
 from remission.model import Case, CaseSummary
 from remission.report import render_case_report
+from remission.report.cohort_report import render_cohort_report
 from remission.report.tables import write_csv_tables
 from remission.rules.episodes import grade_case
 from remission.rules.outcomes import duration_of_response, event_free_survival, overall_survival
 from remission.rules.response import case_responses
 from remission.store import Store
+from remission.synth import write_cohort
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -40,6 +46,7 @@ class DemoResult:
     files: dict[str, Path] = field(default_factory=dict)
     summaries: list[tuple[str, CaseSummary]] = field(default_factory=list)
     derived: dict[str, dict[str, Any]] = field(default_factory=dict)
+    virtual: ImportReport | None = None
 
 
 def derive(case: Case) -> dict[str, Any]:
@@ -62,8 +69,15 @@ def derive(case: Case) -> dict[str, Any]:
     }
 
 
-def run_demo(store: Store, out_dir: str | Path) -> DemoResult:
-    """Import the bundled examples into ``store`` and write the demo outputs to ``out_dir``."""
+#: Size of the virtual cohort the demo adds beside the bundled cases.
+DEMO_VIRTUAL_PATIENTS = 200
+
+
+def run_demo(
+    store: Store, out_dir: str | Path, *, virtual: int = DEMO_VIRTUAL_PATIENTS, seed: int = 2026
+) -> DemoResult:
+    """Import the bundled examples (and a virtual cohort of ``virtual`` patients) into ``store``
+    and write the demo outputs to ``out_dir``, ending with the cohort report of them all."""
     out = Path(out_dir)
     (out / "cases").mkdir(parents=True, exist_ok=True)
     report = import_files(store, example_paths(), reason="demo: bundled seed examples")
@@ -103,6 +117,21 @@ def run_demo(store: Store, out_dir: str | Path) -> DemoResult:
             "case reports (HTML, open in a browser)": out / "reports",
         }
     )
+    if virtual > 0:
+        folder = out / "virtual-cohort"
+        written = write_cohort(folder, virtual, seed)
+        prepared = prepare_import(written.files)
+        result.virtual = save_prepared(store, prepared, reason=f"demo: virtual cohort, seed {seed}")
+        result.files["virtual cohort case files"] = folder
+    everyone = [get_document(store, doc_id)[0] for doc_id in store.ids(status="final")]
+    cohort_path = out / "cohort-report.html"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)  # listed in the report itself
+        cohort_path.write_text(
+            render_cohort_report(everyone, title="Bundled cases and a virtual cohort"),
+            encoding="utf-8",
+        )
+    result.files["cohort report (HTML)"] = cohort_path
     readme = out / "README.txt"
     readme.write_text(
         "remission demo output\n\n"

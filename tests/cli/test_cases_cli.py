@@ -122,15 +122,19 @@ def test_schema_is_generated_json_schema():
 
 def test_demo_writes_its_outputs_and_says_where(tmp_path):
     out_dir = tmp_path / "demo"
-    proc = run("demo", "--out", str(out_dir))
+    proc = run("demo", "--out", str(out_dir), "--virtual", "20")
     assert str(out_dir) in proc.stdout.replace("\n", "")
     assert (out_dir / "tables" / "case_summaries.csv").read_text().count("\n") == 1 + 5  # header + 5
     assert len(list((out_dir / "reports").glob("*.html"))) == 5
+    assert len(list((out_dir / "virtual-cohort").glob("*.yaml"))) == 20
+    cohort = (out_dir / "cohort-report.html").read_text()
+    assert "Kaplan" in cohort and "seed-004-blina-paediatric" in cohort
+    assert proc.stdout.strip().splitlines()[-1].endswith("cohort-report.html")
     assert len(list((out_dir / "cases").glob("*.yaml"))) == len(example_paths())
     summaries = json.loads((out_dir / "summaries.json").read_text())
     assert summaries["seed-004-blina-paediatric"]["n_patients"] == 14
     # running it again is harmless: nothing new is stored
-    again = json.loads(run("demo", "--out", str(out_dir), "--json").stdout)
+    again = json.loads(run("demo", "--out", str(out_dir), "--json", "--virtual", "20").stdout)
     assert {o["action"] for o in again["imported"]} == {"unchanged"}
 
 

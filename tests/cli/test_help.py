@@ -10,7 +10,7 @@ EXE = str(Path(sys.executable).with_name("remission"))
 COMMANDS = [
     [], ["validate"], ["import"], ["list"], ["show"], ["history"], ["export"], ["summary"],
     ["schema"], ["demo"], ["grade"], ["kinetics"], ["kinetics", "nca"], ["kinetics", "fit"],
-    ["kinetics", "simulate"], ["kinetics", "blinatumomab"],
+    ["kinetics", "simulate"], ["kinetics", "blinatumomab"], ["report"], ["synth"],
 ]
 
 
@@ -24,5 +24,5 @@ def test_help_is_shown(command):
 def test_the_command_list_names_every_command():
     out = subprocess.run([EXE, "--help"], capture_output=True, text=True, timeout=60).stdout
     for name in ("validate", "import", "list", "show", "history", "export", "summary", "schema",
-                 "demo", "grade", "kinetics"):
+                 "demo", "grade", "kinetics", "report", "synth"):
         assert name in out

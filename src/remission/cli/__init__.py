@@ -27,11 +27,12 @@ def _register_all(argv: list[str] | None = None) -> None:
     The kinetics commands load numpy and scipy (about half a second), so they are registered only
     when asked for, or when the command list itself is shown.
     """
-    from remission.cli import cases, grade, report
+    from remission.cli import cases, grade, report, synth
 
     cases.register(app)
     grade.register(app)
     report.register(app)
+    synth.register(app)
     args = sys.argv[1:] if argv is None else argv
     command = next((a for a in args if not a.startswith("-")), None)
     if command in (None, "kinetics"):

@@ -441,6 +441,9 @@ def demo(
     output: Annotated[Path, typer.Option("--out", help="Folder for the demo outputs.")] = Path(
         "out/demo"
     ),
+    virtual: Annotated[
+        int, typer.Option(min=0, help="Virtual patients to add beside the bundled cases.")
+    ] = 200,
     json_out: JsonOption = False,
 ) -> None:
     """Load the bundled seed cases and write summaries and exports; prints where they are."""
@@ -449,7 +452,7 @@ def demo(
     output.mkdir(parents=True, exist_ok=True)
     url = db or f"sqlite:///{(output / 'remission-demo.sqlite').resolve()}"
     with open_store(url) as store:
-        result = run_demo(store, output)
+        result = run_demo(store, output, virtual=virtual)
     if json_out:
         print_json(
             {
@@ -521,6 +524,8 @@ def demo(
     out.print(f"store: {result.store_url}", highlight=False)
     for label, path in result.files.items():
         out.print(f"{label}: {path}", highlight=False)
+    if "cohort report (HTML)" in result.files:
+        out.print(f"open the cohort report: {result.files['cohort report (HTML)']}", highlight=False)
 
 
 def _outcome_cell(outcome: dict) -> str:

@@ -73,7 +73,8 @@ def plot_kaplan_meier(
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if curves:
-        ax.set_title(f"{curves[0].label}, from {curves[0].anchor}", fontsize=9, loc="left")
+        what = curves[0].label if len(curves) == 1 else "Kaplan–Meier estimates"
+        ax.set_title(f"{what}, from {curves[0].anchor}", fontsize=9, loc="left")
     table_ax.set_ylim(-0.6, len(curves) - 0.4)
     table_ax.set_yticks(range(len(curves)), list(reversed(names)), fontsize=7)
     table_ax.set_xlabel("months", fontsize=8)

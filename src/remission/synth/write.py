@@ -13,8 +13,6 @@ are byte-identical for a seed whatever the number of worker processes.
 
 from __future__ import annotations
 
-import io
-import math
 import os
 import time
 from collections import Counter
@@ -22,10 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
-
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from typing import Any
 
 from remission.casefile import dump_document
 from remission.model import Case
@@ -73,96 +68,9 @@ class WriteReport:
         }
 
 
-_STR, _INT, _FLOAT, _BOOL, _NULL = (
-    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null")
-)
-_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
-
-
-def _node(value: Any) -> Node:
-    """The YAML node PyYAML's SafeRepresenter makes of plain data, made directly.
-
-    Same tags, values and styles as ``yaml.dump(..., default_flow_style=False)`` with
-    casefile's literal-block strings; skipping the representer's generic dispatch is what saves
-    the time. A test checks the bytes against :func:`remission.casefile.dump_document`.
-    """
-    kind = type(value)
-    if kind is str:
-        return ScalarNode(_STR, value, style="|" if "\n" in value else None)
-    if kind is dict:
-        return MappingNode(_MAP, [(_node(k), _node(v)) for k, v in value.items()], flow_style=False)
-    if kind is list:
-        return SequenceNode(_SEQ, [_node(v) for v in value], flow_style=False)
-    if kind is bool:
-        return ScalarNode(_BOOL, "true" if value else "false")
-    if kind is int:
-        return ScalarNode(_INT, str(value))
-    if kind is float:
-        if value != value:
-            text = ".nan"
-        elif value in (math.inf, -math.inf):
-            text = ".inf" if value > 0 else "-.inf"
-        else:
-            text = repr(value).lower()
-            if "." not in text and "e" in text:
-                text = text.replace("e", ".0e", 1)
-        return ScalarNode(_FLOAT, text)
-    if value is None:
-        return ScalarNode(_NULL, "null")
-    raise TypeError(f"cannot write a {kind.__name__} to a case file")
-
-
-_Base: Any = getattr(yaml, "CSafeDumper", None)
-
-
-if _Base is not None:
-
-    class _CDumper(_Base):
-        """libyaml's emitter; implicit-tag resolution of scalars is memoised (it is asked
-        twice for every scalar, and case files repeat the same keys and values)."""
-
-        _resolved: ClassVar[dict[tuple[Any, ...], str]] = {}
-
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-            if kind is not ScalarNode:
-                return str(super().resolve(kind, value, implicit))
-            key = (value, *implicit)
-            tag = self._resolved.get(key)
-            if tag is None:
-                tag = str(super().resolve(kind, value, implicit))
-                if len(self._resolved) < 100_000:
-                    self._resolved[key] = tag
-            return tag
-
-
-def _whole_numbers(value: Any) -> Any:
-    """28.0 -> 28, as :func:`remission.casefile.dump_document` writes numbers."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers(v) for v in value]
-    return value
-
-
 def case_text(case: Case) -> str:
-    """The case-file text of ``case``: byte for byte what ``dump_document`` writes."""
-    if _Base is None:  # pragma: no cover - PyYAML without libyaml
-        return dump_document(case)
-    data = case.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
-    data = _whole_numbers({"schema_version": case.schema_version, "kind": case.kind, **data})
-    stream = io.StringIO()
-    dumper = _CDumper(
-        stream, default_flow_style=False, allow_unicode=True, width=100, sort_keys=False
-    )
-    try:
-        dumper.open()
-        dumper.serialize(_node(data))
-        dumper.close()
-    finally:
-        dumper.dispose()
-    return stream.getvalue()
+    """The case-file text of ``case`` (exactly what ``remission export`` writes)."""
+    return dump_document(case)
 
 
 def _write_range(
