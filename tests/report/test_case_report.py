@@ -11,6 +11,7 @@ import pytest
 from remission import Store, import_files
 from remission.casefile import load_file
 from remission.examples import example_paths
+from remission.exceptions import InputError
 from remission.report import case_report_context, render_case_report
 
 EXAMPLE = next(p for p in example_paths() if p.name.startswith("synthetic"))
@@ -113,3 +114,50 @@ def test_report_command_needs_a_case_or_cohort(tmp_path):
     exe = str(Path(sys.executable).with_name("remission"))
     proc = subprocess.run([exe, "report", "--db", str(tmp_path / "x.sqlite")], capture_output=True, text=True)
     assert proc.returncode == 1 and "--cohort" in proc.stderr
+
+
+def test_day_zero_of_the_case_timeline_is_selectable():
+    case = load_file(EXAMPLE).document
+    assert case_report_context(case, day0="diagnosis")["timeline_anchor"] == "diagnosis"
+    assert case_report_context(case, day0="rel1")["timeline_anchor"] == "rel1"
+    with pytest.raises(InputError, match="no event 'nope'"):
+        case_report_context(case, day0="nope")
+
+
+def test_the_exported_csv_reproduces_the_cohort_reports_rates(tmp_path):
+    import csv as _csv
+
+    from remission.report.cohort_report import cohort_report_context
+    from remission.report.tables import write_csv_tables
+
+    cases = [d for d in (load_file(p).document for p in example_paths()) if d.kind == "case"]
+    ctx = cohort_report_context(cases)
+    write_csv_tables(cases, tmp_path)
+    with (tmp_path / "case_summaries.csv").open() as fh:
+        rows = list(_csv.DictReader(fh))
+    known = [r for r in rows if r["response"]]
+    cr = sum(r["response"] in ("CR", "CRi") for r in known)
+    crs_known = [r for r in rows if r["crs_max_grade"]]
+    crs_any = sum(int(r["crs_max_grade"]) >= 1 for r in crs_known)
+    rates = {r["label"]: r for r in ctx["rates"]}
+    assert (rates["CR/CRi"]["k"], rates["CR/CRi"]["n"]) == (cr, len(known))
+    assert (rates["CRS, any grade"]["k"], rates["CRS, any grade"]["n"]) == (crs_any, len(crs_known))
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None and not __import__("os").environ.get("CI"),
+                    reason="Debian's chromium is installed by `make test`")
+def test_the_cohort_report_renders_in_headless_chromium(tmp_path):
+    from remission.report.cohort_report import render_cohort_report
+
+    page = tmp_path / "cohort.html"
+    page.write_text(render_cohort_report([load_file(p).document for p in example_paths()]), encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1100,3000",
+         f"--screenshot={shot}", "--enable-logging=stderr", "--v=0", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert shot.exists() and shot.stat().st_size > 50_000, proc.stderr[-2000:]
+    assert not [line for line in proc.stderr.splitlines() if "CONSOLE" in line and "Uncaught" in line]

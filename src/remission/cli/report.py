@@ -34,6 +34,14 @@ def report(
     version: Annotated[
         int | None, typer.Option(min=1, help="A past version (case report).")
     ] = None,
+    day0: Annotated[
+        str | None,
+        typer.Option(
+            "--day0",
+            help="Case report: the timeline's day 0, an event id or 'diagnosis' "
+            "(default: the first index therapy).",
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file to write.")] = None,
 ) -> None:
     """Write one self-contained HTML report that works offline.
@@ -54,7 +62,7 @@ def report(
             raise InputError(f"{case_id} is a cohort aggregate; a case report needs a case")
         line = f"Version {record.version} of {record.current_version}, saved by {record.author} ({record.reason})."
         path = output or Path(f"{case_id}.html")
-        path.write_text(render_case_report(doc, version_line=line), encoding="utf-8")
+        path.write_text(render_case_report(doc, version_line=line, day0=day0), encoding="utf-8")
         err.print(f"wrote {path}", highlight=False)
         return
     from remission.report.cohort_report import render_cohort_report

@@ -171,8 +171,11 @@ def _kinetics(case: Case) -> list[dict[str, Any]]:
     return out
 
 
-def case_report_context(case: Case, *, version_line: str = "") -> dict[str, Any]:
-    """Everything the case page shows, as plain data."""
+def case_report_context(
+    case: Case, *, version_line: str = "", day0: str | None = None
+) -> dict[str, Any]:
+    """Everything the case page shows, as plain data. ``day0``: the timeline's day 0 (an event id
+    or ``diagnosis``; default the first index therapy)."""
     summary = summarize(case)
     p, d = case.patient, case.diagnosis
     age = f"{p.age.value:g} {p.age.unit} (at {p.age.at})" if p.age else "age not stated"
@@ -182,7 +185,9 @@ def case_report_context(case: Case, *, version_line: str = "") -> dict[str, Any]
     if d.bcr_abl1_transcript:
         diag.append(d.bcr_abl1_transcript)
     diag += list(d.kinase_mutations) + list(d.genetics)
-    tl = timeline_data(case)
+    if day0 is not None and day0 != "diagnosis" and day0 not in case.resolved_times:
+        raise InputError(f"case {case.id!r} has no event {day0!r} to use as day 0")
+    tl = timeline_data(case, day0)
     grading = grade_case(case)
     notes = list(grading.notes)
     return {
@@ -193,7 +198,7 @@ def case_report_context(case: Case, *, version_line: str = "") -> dict[str, Any]
         "index_line": ", ".join(f"{e.id} ({EVENT_LABELS[e.type]})" for e in case.index_events())
         or "none",
         "summary_rows": _summary_rows(summary),
-        "timeline_png": figure_data_uri(plot_timeline(case)),
+        "timeline_png": figure_data_uri(plot_timeline(case, day0)),
         "timeline_notes": list(tl.notes),
         "timeline_anchor": tl.anchor,
         "events": [
@@ -243,6 +248,6 @@ def case_report_context(case: Case, *, version_line: str = "") -> dict[str, Any]
     }
 
 
-def render_case_report(case: Case, *, version_line: str = "") -> str:
+def render_case_report(case: Case, *, version_line: str = "", day0: str | None = None) -> str:
     """The case report as one self-contained HTML document."""
-    return render("case.html", **case_report_context(case, version_line=version_line))
+    return render("case.html", **case_report_context(case, version_line=version_line, day0=day0))
