@@ -43,6 +43,7 @@ __all__ = [
     "import_documents",
     "import_files",
     "list_documents",
+    "load_documents",
     "prepare_import",
     "record_for",
     "save_prepared",
@@ -234,6 +235,28 @@ def get_document(
     record = store.get(doc_id, version)
     doc = document_from_data(record.document, where=f"{doc_id} (version {record.version})")
     return doc, record
+
+
+def load_documents(
+    store: Store,
+    *,
+    kind: Literal["case", "cohort"] | None = None,
+    status: Literal["final", "draft"] | None = "final",
+    search: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Document]:
+    """Every current document matching the filters, validated against the current schema.
+
+    Reads them in one query (for cohort analyses); ``progress(done, total)`` is called as they are
+    validated.
+    """
+    rows = list(store.documents(kind, status=status, search=search))
+    docs: list[Document] = []
+    for n, (doc_id, data) in enumerate(rows, 1):
+        docs.append(document_from_data(data, where=f"{doc_id} (stored)"))
+        if progress is not None and (n % 100 == 0 or n == len(rows)):
+            progress(n, len(rows))
+    return docs
 
 
 def export_document(store: Store, doc_id: str, version: int | None = None) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 from remission.api import (
     ImportReport,
     export_document,
-    get_document,
     import_files,
+    load_documents,
     prepare_import,
     save_prepared,
     summarize_document,
@@ -123,7 +123,7 @@ def run_demo(
         prepared = prepare_import(written.files)
         result.virtual = save_prepared(store, prepared, reason=f"demo: virtual cohort, seed {seed}")
         result.files["virtual cohort case files"] = folder
-    everyone = [get_document(store, doc_id)[0] for doc_id in store.ids(status="final")]
+    everyone = load_documents(store)
     cohort_path = out / "cohort-report.html"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimationWarning)  # listed in the report itself

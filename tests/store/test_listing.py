@@ -122,3 +122,13 @@ def test_existing_handles_many_ids(store: Store) -> None:
 def test_an_unknown_kind_filter_is_refused(filled: Store) -> None:
     with pytest.raises(ValueError, match="kind must be one of"):
         filled.list("patient")  # type: ignore[arg-type]
+
+
+def test_documents_reads_every_current_document_in_one_pass(store, make_record):
+    store.save_many([make_record("b"), make_record("a"), make_record("c", kind="cohort")], author="t", reason="r")
+    edited = make_record("a", note="second version")
+    store.save(edited, author="t", reason="edit")
+    got = dict(store.documents())
+    assert list(got) == ["a", "b", "c"]
+    assert got["a"] == edited.document  # the current version, not the first
+    assert [i for i, _ in store.documents("cohort")] == ["c"]

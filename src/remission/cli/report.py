@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from remission.api import get_document
+from remission.api import get_document, load_documents
 from remission.cli._common import DbOption, err, handles_errors, open_store
 from remission.exceptions import InputError
-from remission.model import Case, CohortAggregate
+from remission.model import Case
 
 
 @handles_errors
@@ -67,11 +67,9 @@ def report(
         return
     from remission.report.cohort_report import render_cohort_report
 
-    with open_store(db) as store:
-        rows = store.list(status="final", search=search)
-        ids = [r.id for r in rows if aggregates or r.kind == "case"]
-        docs: list[Case | CohortAggregate] = []
-        with Progress(
+    with (
+        open_store(db) as store,
+        Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -79,18 +77,22 @@ def report(
             console=err,
             transient=True,
             disable=not err.is_terminal,
-        ) as bar:
-            task = bar.add_task("reading cases", total=len(ids))
-            for doc_id in ids:
-                docs.append(get_document(store, doc_id)[0])
-                bar.advance(task)
-            stage = bar.add_task("cohort report", total=None)
-            html = render_cohort_report(
-                docs,
-                title=title,
-                filter_text=f"search {search!r}" if search else "",
-                progress=lambda msg: bar.update(stage, description=msg),
-            )
+        ) as bar,
+    ):
+        task = bar.add_task("reading cases", total=None)
+        docs = load_documents(
+            store,
+            kind=None if aggregates else "case",
+            search=search,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+        stage = bar.add_task("cohort report", total=None)
+        html = render_cohort_report(
+            docs,
+            title=title,
+            filter_text=f"search {search!r}" if search else "",
+            progress=lambda msg: bar.update(stage, description=msg),
+        )
     path = output or Path("cohort-report.html")
     path.write_text(html, encoding="utf-8")
     err.print(f"wrote {path} ({len(docs)} documents)", highlight=False)
