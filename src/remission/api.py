@@ -8,6 +8,7 @@ all of them are sound are they saved, in one transaction.
 
 from __future__ import annotations
 
+import gc
 import getpass
 import json
 import os
@@ -252,10 +253,19 @@ def load_documents(
     """
     rows = list(store.documents(kind, status=status, search=search))
     docs: list[Document] = []
-    for n, (doc_id, data) in enumerate(rows, 1):
-        docs.append(document_from_data(data, where=f"{doc_id} (stored)"))
-        if progress is not None and (n % 100 == 0 or n == len(rows)):
-            progress(n, len(rows))
+    # Building thousands of documents creates millions of objects that are all kept: the cyclic
+    # garbage collector would traverse them again and again (it took 2/3 of the time), so it
+    # is paused while they are built.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for n, (doc_id, data) in enumerate(rows, 1):
+            docs.append(document_from_data(data, where=f"{doc_id} (stored)"))
+            if progress is not None and (n % 100 == 0 or n == len(rows)):
+                progress(n, len(rows))
+    finally:
+        if collecting:
+            gc.enable()
     return docs
 
 

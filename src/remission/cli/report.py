@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -86,6 +87,7 @@ def report(
             search=search,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+        gc.freeze()  # the documents live until the command ends: keep the collector off them
         stage = bar.add_task("cohort report", total=None)
         html = render_cohort_report(
             docs,
