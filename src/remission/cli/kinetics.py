@@ -65,8 +65,6 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-_handles_errors = handles_errors
-_print_json = print_json
 
 
 def _num(x: float | None, digits: int = 4) -> str:
@@ -217,7 +215,7 @@ PlotOpt = Annotated[
 
 # ---------------------------------------------------------------------------- nca
 @kinetics_app.command("nca")
-@_handles_errors
+@handles_errors
 def nca_cmd(
     source: Source,
     method: Annotated[
@@ -262,7 +260,7 @@ def nca_cmd(
     )
     _plot(profile, plot, nca_result=res)
     if json_out:
-        _print_json({"source": str(source), **res.to_dict()})
+        print_json({"source": str(source), **res.to_dict()})
         return
     d = res.to_dict()
     print(f"{source}: {res.n_samples} samples ({res.n_blq} BLQ), unit {res.unit or '—'}")
@@ -287,7 +285,7 @@ def nca_cmd(
 
 # ---------------------------------------------------------------------------- fit
 @kinetics_app.command("fit")
-@_handles_errors
+@handles_errors
 def fit_cmd(
     source: Source,
     model: Annotated[str, typer.Option(help="Kinetic model (only stein2019).")] = "stein2019",
@@ -343,7 +341,7 @@ def fit_cmd(
     _plot(profile, plot, fit=fit)
     if json_out:
         t_end = max(float(np.max(profile.days)), 28.0)
-        _print_json(
+        print_json(
             {"source": str(source), **fit.to_dict(np.linspace(0.0, t_end, 201) if curve else None)}
         )
         return
@@ -377,7 +375,7 @@ def fit_cmd(
 
 # ---------------------------------------------------------------------------- simulate
 @kinetics_app.command("simulate")
-@_handles_errors
+@handles_errors
 def simulate_cmd(
     days: Annotated[
         str, typer.Option(help="Sample days: 0,1,3,7 or START:STOP:STEP.")
@@ -408,7 +406,7 @@ def simulate_cmd(
     t = _days(days)
     prof = simulate_profile(params, t, sigma=sigma, lloq=lloq, rng=seed)
     if json_out:
-        _print_json(
+        print_json(
             {
                 "model": "stein2019",
                 "params": params.to_dict(),
@@ -457,7 +455,7 @@ def _dose_step(spec: str, cap: float | None) -> InfusionStep:
 
 
 @kinetics_app.command("blinatumomab")
-@_handles_errors
+@handles_errors
 def blinatumomab_cmd(
     dose: Annotated[
         list[str] | None,
@@ -519,7 +517,7 @@ def blinatumomab_cmd(
         thresholds_pg_per_ml=threshold or (),
     )
     if json_out:
-        _print_json(exp.to_dict())
+        print_json(exp.to_dict())
         return
     d = exp.to_dict()
     print(f"{d['regimen']}: {d['regimen_text']}")

@@ -34,21 +34,22 @@ from remission.model import (
 )
 from remission.rules.episodes import grade_case
 from remission.rules.mrd import mrd_negative
+from remission.rules.response import RESPONSE_RANK
 
-__all__ = ["RESPONSE_RANK", "summarize", "summarize_cohort"]
+__all__ = ["SUMMARY_RESPONSE", "summarize", "summarize_cohort"]
 
-#: Best response ranking; CRh and MLFS (marrow remission without full count recovery) are
-#: summarised as CRi, SD and PD as NR (clinical-criteria.md section 3.1). An interpretation,
-#: documented in docs/rules.md.
-RESPONSE_RANK: dict[str, tuple[int, str]] = {
-    "CR": (4, "CR"),
-    "CRi": (3, "CRi"),
-    "CRh": (3, "CRi"),
-    "MLFS": (3, "CRi"),
-    "PR": (2, "PR"),
-    "SD": (1, "NR"),
-    "NR": (1, "NR"),
-    "PD": (0, "NR"),
+#: How a response code is summarised: CRh and MLFS (marrow remission without full count
+#: recovery) as CRi, SD and PD as NR (clinical-criteria.md section 3.1). An interpretation,
+#: documented in docs/rules.md. Which response is best follows ``response.RESPONSE_RANK``.
+SUMMARY_RESPONSE: dict[str, str] = {
+    "CR": "CR",
+    "CRi": "CRi",
+    "CRh": "CRi",
+    "MLFS": "CRi",
+    "PR": "PR",
+    "SD": "NR",
+    "NR": "NR",
+    "PD": "NR",
 }
 
 _AGENT_CLASS_TO_SUMMARY = {
@@ -99,14 +100,16 @@ def _index_therapy_rows(events: Sequence[Event]) -> list[IndexTherapySummary]:
 
 
 def _best_response(case: Case, event_ids: set[str]) -> str | None:
-    ranked = [
-        RESPONSE_RANK[ev.response]
+    stated = [
+        ev.response
         for ev in case.timeline
         if isinstance(ev, DiseaseAssessment)
         and ev.assesses in event_ids
         and ev.response is not None
     ]
-    return max(ranked)[1] if ranked else None
+    if not stated:
+        return None
+    return SUMMARY_RESPONSE[max(stated, key=lambda code: RESPONSE_RANK[code])]
 
 
 def _bridged_to_hsct(

@@ -40,13 +40,13 @@ from remission.kinetics import (
     stein_concentration,
 )
 from remission.model import Case
+from remission.model.time import DAYS_PER_MONTH
 from remission.synth.rates import DEFAULT_PARAMS, ArmRates, GeneralRates, SynthParams
 
 __all__ = ["case_id", "case_rng", "generate_case", "generate_case_data", "generate_cohort"]
 
 T = TypeVar("T")
 
-DAYS_PER_MONTH = 30.4375
 CAR_T_ASSESSMENT_DAYS = 14  # daily CRS/ICANS findings to day 14 at least (product labels)
 BLINA_ASSESSMENT_DAYS = 9  # hospitalised for the first 9 days of cycle 1 (Blincyto label)
 TRANSGENE_DAYS = (1, 4, 7, 10, 14, 21, 28, 42, 56, 90, 180, 270, 365, 545, 730, 1095)
