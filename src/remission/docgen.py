@@ -31,6 +31,9 @@ from remission.model import (
     DiseaseAssessment,
     Donor,
     Dose,
+    Evidence,
+    ExtractedValue,
+    Extraction,
     ExtramedullaryFinding,
     FollowUp,
     ICANSAssessment,
@@ -44,6 +47,7 @@ from remission.model import (
     Relapse,
     Source,
     StatedGrade,
+    TextSpan,
     Therapy,
     ToxicityEpisode,
     load_vocabulary,
@@ -83,6 +87,7 @@ SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
     ("Bedside assessments", [DailyAssessment, CRSAssessment, ICANSAssessment]),
     ("Observations", [ObservationSeries, ObservationPoint]),
     ("Cohort aggregate", [CohortAggregate, AgeStats, IndexTherapySpec, CountStat]),
+    ("Drafts from report text", [Extraction, ExtractedValue, Evidence, TextSpan]),
 ]
 
 

@@ -28,6 +28,7 @@ from remission.model.events import (
     Therapy,
     ToxicityEpisode,
 )
+from remission.model.evidence import Evidence, ExtractedValue, Extraction, TextSpan
 from remission.model.observations import ObservationPoint, ObservationSeries
 from remission.model.patient import Age, Diagnosis, Patient
 from remission.model.summary import CaseSummary, CohortSummary, IndexTherapySummary
@@ -57,6 +58,9 @@ __all__ = [
     "Donor",
     "Dose",
     "Event",
+    "Evidence",
+    "ExtractedValue",
+    "Extraction",
     "ExtramedullaryFinding",
     "FollowUp",
     "ICANSAssessment",
@@ -75,6 +79,7 @@ __all__ = [
     "Source",
     "StatedGrade",
     "Term",
+    "TextSpan",
     "Therapy",
     "ToxicityEpisode",
     "Vocabulary",

@@ -30,6 +30,7 @@ from remission.model.events import (
     event_time,
     field_value,
 )
+from remission.model.evidence import Extraction
 from remission.model.observations import ObservationSeries
 from remission.model.patient import Diagnosis, Patient
 from remission.model.time import (
@@ -133,6 +134,11 @@ class Case(Frozen):
     assessments: tuple[DailyAssessment, ...] = ()
     observations: tuple[ObservationSeries, ...] = ()
     notes: Text | None = None
+    extraction: Extraction | None = Field(
+        None,
+        description="For a case drafted from a report's text: the text, every extracted value "
+        "with its evidence spans, and each value's review decision.",
+    )
 
     # -- whole-document checks --------------------------------------------------------------
 
