@@ -161,3 +161,17 @@ def test_the_cohort_report_renders_in_headless_chromium(tmp_path):
     )
     assert shot.exists() and shot.stat().st_size > 50_000, proc.stderr[-2000:]
     assert not [line for line in proc.stderr.splitlines() if "CONSOLE" in line and "Uncaught" in line]
+
+
+def test_without_figures_the_context_holds_the_same_data_and_no_drawing():
+    from remission.report.case_report import kinetics_panels
+
+    case = load_file(EXAMPLE).document
+    full, bare = case_report_context(case), case_report_context(case, figures=False)
+    assert bare["timeline_png"] is None and bare["labs_png"] is None and bare["burden_png"] is None
+    assert bare["kinetics"] == []  # the web page asks for kinetics_panels separately
+    for key in ("summary_rows", "events", "episodes", "responses", "outcomes"):
+        assert bare[key] == full[key], key
+    (panel,) = kinetics_panels(case, figures=False)
+    assert panel["png"] is None and panel["fit"] is not None and panel["metrics"]
+    assert [m["label"] for m in panel["metrics"]] == [m["label"] for m in full["kinetics"][0]["metrics"]]

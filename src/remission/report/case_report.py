@@ -28,7 +28,7 @@ from remission.rules import (
     summarize,
 )
 
-__all__ = ["OUTCOME_DEFINITIONS", "case_report_context", "render_case_report"]
+__all__ = ["OUTCOME_DEFINITIONS", "case_report_context", "kinetics_panels", "render_case_report"]
 
 #: One-line definitions shown beside each endpoint (full rules: docs/rules.md, "Outcome intervals").
 OUTCOME_DEFINITIONS = {
@@ -135,13 +135,16 @@ def _outcomes(case: Case) -> list[dict[str, str]]:
     return rows
 
 
-def _kinetics(case: Case) -> list[dict[str, Any]]:
+def kinetics_panels(case: Case, *, figures: bool = True) -> list[dict[str, Any]]:
+    """One panel per CAR-T series: NCA figures, the Stein 2019 fit (with its caveats) and, when
+    ``figures`` is true, the profile plot as a PNG data URI (the web page draws it separately)."""
     out = []
     for series in car_t_series(case):
         entry: dict[str, Any] = {
             "title": f"{load_vocabulary('analytes').get(series.analyte).label} "
             f"({series.specimen}, series {series.id})",
             "png": None,
+            "fit": None,
             "metrics": [],
             "method": "",
             "notes": [],
@@ -157,9 +160,11 @@ def _kinetics(case: Case) -> list[dict[str, Any]]:
                     fit = None
                     entry["notes"].append(f"Stein 2019 model not fitted: {exc}")
             entry["notes"] += [str(w.message) for w in caught]
-            entry["png"] = figure_data_uri(
-                plot_kinetic_profile(profile, fit=fit, nca_result=result)
-            )
+            entry["fit"] = fit
+            if figures:
+                entry["png"] = figure_data_uri(
+                    plot_kinetic_profile(profile, fit=fit, nca_result=result)
+                )
             metrics = result.to_dict()["metrics"]
             for m in metrics.values():
                 value = "—" if m["value"] is None else f"{m['value']:.4g} {m['unit']}".strip()
@@ -172,10 +177,12 @@ def _kinetics(case: Case) -> list[dict[str, Any]]:
 
 
 def case_report_context(
-    case: Case, *, version_line: str = "", day0: str | None = None
+    case: Case, *, version_line: str = "", day0: str | None = None, figures: bool = True
 ) -> dict[str, Any]:
     """Everything the case page shows, as plain data. ``day0``: the timeline's day 0 (an event id
-    or ``diagnosis``; default the first index therapy)."""
+    or ``diagnosis``; default the first index therapy). ``figures=False`` leaves out the figures
+    and the kinetics panels (drawing and model fitting take most of the time; the web app serves
+    them as separate image routes)."""
     summary = summarize(case)
     p, d = case.patient, case.diagnosis
     age = f"{p.age.value:g} {p.age.unit} (at {p.age.at})" if p.age else "age not stated"
@@ -198,7 +205,7 @@ def case_report_context(
         "index_line": ", ".join(f"{e.id} ({EVENT_LABELS[e.type]})" for e in case.index_events())
         or "none",
         "summary_rows": _summary_rows(summary),
-        "timeline_png": figure_data_uri(plot_timeline(case, day0)),
+        "timeline_png": figure_data_uri(plot_timeline(case, day0)) if figures else None,
         "timeline_notes": list(tl.notes),
         "timeline_anchor": tl.anchor,
         "events": [
@@ -240,10 +247,10 @@ def case_report_context(
             }
             for r in (c.to_dict() for c in case_responses(case))
         ],
-        "burden_png": figure_data_uri(plot_burden(case)),
+        "burden_png": figure_data_uri(plot_burden(case)) if figures else None,
         "outcomes": _outcomes(case),
-        "kinetics": _kinetics(case),
-        "labs_png": figure_data_uri(plot_labs(case)),
+        "kinetics": kinetics_panels(case) if figures else [],
+        "labs_png": figure_data_uri(plot_labs(case)) if figures else None,
         "notes": notes,
     }
 

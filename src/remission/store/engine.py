@@ -7,6 +7,7 @@ database (password masked) and never quotes stored values or SQL parameters.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -19,6 +20,12 @@ from sqlalchemy import URL, Engine, create_engine, event, exc, make_url
 from sqlalchemy.pool import StaticPool
 
 from remission.exceptions import StoreError
+
+POOL_SIZE = 20
+"""PostgreSQL connections each process keeps open: one per concurrent request of a busy web
+worker (20 clients), so requests do not queue for a connection."""
+POOL_OVERFLOW = 20
+"""Extra PostgreSQL connections a process may open beyond :data:`POOL_SIZE` at a peak."""
 
 ENV_VAR = "REMISSION_DB"
 """Environment variable naming the store (a URL or a path to a SQLite file)."""
@@ -171,6 +178,8 @@ def make_engine(target: str | os.PathLike[str], *, echo: bool = False) -> Engine
             engine = create_engine(
                 url,
                 echo=echo,
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_OVERFLOW,
                 pool_pre_ping=True,
                 connect_args={"connect_timeout": 10},
                 **json_args,
@@ -186,6 +195,27 @@ def make_engine(target: str | os.PathLike[str], *, echo: bool = False) -> Engine
     except (exc.ArgumentError, ImportError) as e:
         raise StoreError(f"cannot open the store {shown}: {e}") from e
     return engine
+
+
+_commit_numbers = itertools.count(1)
+_last_commit = [0]
+
+
+@event.listens_for(Engine, "commit")
+def _count_commit(_connection: Any) -> None:
+    # next() on itertools.count is atomic: every commit stores a new, unique number
+    _last_commit[0] = next(_commit_numbers)
+
+
+def commit_count() -> int:
+    """A number that changes with every transaction this process commits (any store, any thread).
+
+    Caches of what the database says (the web app's session check, the search index) compare
+    it with the count they last saw: a change means this process wrote something, and they ask
+    the database again instead of waiting for their time limit. The count moves just before
+    each commit reaches the database; writes of other processes are not counted.
+    """
+    return _last_commit[0]
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """The store's tables, as SQLAlchemy Core metadata (the live description the code queries).
 
-Two tables:
+The document tables:
 
 ``records`` (the *head*): one row per id with the current state, so listing 10,000 records reads
 one narrow table and never touches documents. ``summary`` and ``search_text`` are denormalised
@@ -11,6 +11,19 @@ copies of the current version's summary, rewritten on every new version.
 JSON columns use the portable ``JSON`` type: TEXT on SQLite, ``json`` on PostgreSQL. ``json``
 (not ``jsonb``) is deliberate: it keeps the text as written, so documents come back exactly
 (key order, number spelling, ``\\u0000`` in strings), which ``jsonb`` does not guarantee.
+
+The web app's tables (migration 0002), holding accounts, not clinical data:
+
+``users``: one row per account: name, role (viewer, editor, admin), the argon2 hash of the
+password (never the password), when created and when the password last changed.
+
+``sessions``: signed-in browser sessions. The cookie holds a random token; only its SHA-256 is
+stored here, so a copy of the database does not let anyone sign in. Each row has the session's
+CSRF token, its user, when it was created, last seen and when it expires.
+
+``audit_events``: what happened that is not a case version: sign-ins (failed ones too, which is
+what login rate limiting counts), sign-outs, account changes, refused requests. Case changes are
+recorded as case versions (author = the signed-in user), not here.
 
 The migrations in ``migrations/versions`` create the same tables; a test checks they agree.
 """
@@ -83,6 +96,9 @@ records = Table(
     Column("summary", JSON, nullable=False),
     Column("search_text", Text, nullable=False),
     Index("ix_records_kind", "kind"),
+    # migration 0002: lets "has anything changed?" (count, sum of versions, newest change) be
+    # answered from the index alone, for remission.search's in-memory summary index
+    Index("ix_records_updated_at_version", "updated_at", "current_version"),
 )
 
 record_versions = Table(
@@ -102,4 +118,46 @@ record_versions = Table(
     Column("author", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+USERNAME_MAX_LENGTH = 64
+"""Longest user name (characters)."""
+
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(USERNAME_MAX_LENGTH), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "username",
+        String(USERNAME_MAX_LENGTH),
+        ForeignKey("users.username", name="fk_sessions_username_users", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_sessions_username", "username"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("username", String(USERNAME_MAX_LENGTH), nullable=True),
+    Column("client", String(64), nullable=True),
+    Column("detail", Text, nullable=False),
+    Index("ix_audit_events_event_username_at", "event", "username", "at"),
 )
