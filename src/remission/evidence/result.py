@@ -79,9 +79,7 @@ class ExtractionResult(Frozen):
         return {
             "file": self.file,
             "kind": self.kind,
-            "patients": [
-                p.summary.model_dump(mode="json", by_alias=True) for p in self.patients
-            ],
+            "patients": [p.summary.model_dump(mode="json", by_alias=True) for p in self.patients],
             "cohort": None if self.cohort is None else self.cohort.model_dump(mode="json"),
             "evidence": {
                 "patients": [
@@ -92,7 +90,9 @@ class ExtractionResult(Frozen):
                     }
                     for p in self.patients
                 ],
-                "cohort": [v.model_dump(mode="json", exclude_none=True) for v in self.cohort_values],
+                "cohort": [
+                    v.model_dump(mode="json", exclude_none=True) for v in self.cohort_values
+                ],
                 "warnings": list(self.warnings),
             },
         }
