@@ -42,6 +42,10 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import_bench.py
 	$(BIN)/python benchmarks/store_bench.py
+	$(BIN)/python benchmarks/fhir_bench.py --n 200
+	$(BIN)/python benchmarks/interop_bench.py --n 1000
+	$(BIN)/python benchmarks/table_import_bench.py --copies 100
+	$(BIN)/python benchmarks/web_bench.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,10 @@ EXPECTED = {
     "default_url", "document_schema", "dump_document", "export_document", "get_document", "history",
     "import_documents", "import_files", "list_documents", "load_file", "load_files",
     "parse_document_text", "summarize", "summarize_cohort", "summarize_document", "validate_files",
+    # text extraction (issue 6)
+    "DraftPendingError", "ExtractionError", "ReviewError", "draft_cases", "extract_text",
+    # FHIR interop (issue 8)
+    "FhirBundleError", "FhirImportWarning", "bundle_to_case", "case_to_bundle",
 }
 
 

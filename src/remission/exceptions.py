@@ -115,3 +115,96 @@ class KineticsWarning(RemissionWarning):
 class EstimationWarning(RemissionWarning):
     """A cohort estimate was computed but rests on thin data (few patients, few events, a
     subgroup of one); the same caveat is kept in the result's ``notes``."""
+
+
+class AccountError(RemissionError):
+    """A web-app account cannot be created, changed or removed as asked (a name already taken,
+    an unknown user, an invalid role or name, removing or demoting the last administrator).
+
+    ``kind`` says which: ``invalid``, ``exists``, ``missing`` or ``last_admin``."""
+
+    def __init__(self, message: str, kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class ExportTargetError(InputError):
+    """An export cannot be written where asked (a folder that is not empty, a path that cannot
+    be written); nothing was written."""
+
+
+class DeidentificationError(InputError):
+    """De-identification cannot run as asked (no key, a key too short); nothing was written."""
+
+
+class ExtractionError(InputError):
+    """A report text cannot be read for extraction (missing, a folder, binary, too large), or an
+    extractor cannot be used as configured; nothing was drafted or stored."""
+
+
+class ReviewError(InputError):
+    """A review decision cannot be applied: no such value in the draft, an edited value the
+    summary does not accept, a case that is not a draft; the draft is left as it was."""
+
+
+class DraftPendingError(ReviewError):
+    """A draft cannot be finalised while values are still pending review; each is listed."""
+
+
+class LanguageModelError(ExtractionError):
+    """The language-model extractor got no usable answer: the endpoint did not answer in time,
+    refused the request, or answered with something that is not the JSON asked for."""
+
+
+@dataclass(frozen=True)
+class TableProblem(Problem):
+    """A problem in one cell of a CSV or REDCap export, located by data row and column.
+
+    ``row`` is the 1-based data row (the header is not counted), ``line`` the physical line of the
+    file (they differ when a cell spans lines), ``column`` the CSV column or REDCap field, and
+    ``record`` the record id the row belongs to. ``field`` names the part of the Case, if any.
+    """
+
+    row: int | None = None
+    column: str | None = None
+    record: str | None = None
+
+    def __str__(self) -> str:
+        loc = self.where or ""
+        if self.line is not None:
+            loc += f":{self.line}" if loc else f"line {self.line}"
+        parts = []
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.record is not None:
+            parts.append(f"record {self.record!r}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        where = ", ".join(parts)
+        if self.field:
+            where = f"{where} ({self.field})" if where else self.field
+        head = ": ".join(x for x in (loc, where) if x)
+        return f"{head}: {self.message}" if head else self.message
+
+
+class MappingError(InputError):
+    """A mapping file for a CSV or REDCap import is malformed, names unknown Case fields,
+    vocabularies or units, or does not fit the REDCap data dictionary; nothing was read or
+    stored."""
+
+
+class TableImportError(InputError):
+    """A CSV or REDCap export cannot be imported as mapped: every failing row is listed with its
+    row and column, and nothing was stored."""
+
+
+class FhirBundleError(CaseFileError):
+    """A FHIR Bundle cannot be imported: malformed JSON, a resource that is not valid FHIR R4, an
+    unknown code, a reference to nothing or to the wrong kind of resource, two entries with one
+    id. Every problem names the file, the entry (index, resource type and id) and the element;
+    nothing was stored."""
+
+
+class FhirImportWarning(RemissionWarning):
+    """Part of a FHIR Bundle was skipped on import (a resource remission has no place for, a
+    severity given without a grade and its scale); the rest was read."""

@@ -27,12 +27,15 @@ def _register_all(argv: list[str] | None = None) -> None:
     The kinetics commands load numpy and scipy (about half a second), so they are registered only
     when asked for, or when the command list itself is shown.
     """
-    from remission.cli import cases, grade, report, synth
+    from remission.cli import cases, extract, grade, interop_import, report, synth, web
 
     cases.register(app)
+    extract.register(app)
     grade.register(app)
+    interop_import.register(app)
     report.register(app)
     synth.register(app)
+    web.register(app)
     args = sys.argv[1:] if argv is None else argv
     command = next((a for a in args if not a.startswith("-")), None)
     if command in (None, "kinetics"):

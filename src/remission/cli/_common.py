@@ -68,6 +68,8 @@ def handles_errors(func: F) -> F:
                 fail(exc)
             finally:
                 for w in caught:
+                    if issubclass(w.category, DeprecationWarning | PendingDeprecationWarning):
+                        continue  # libraries' notes to their developers, not caveats for users
                     err.print(f"warning: {w.message}", markup=False, highlight=False)
 
     return wrapper  # type: ignore[return-value]
@@ -112,11 +114,13 @@ PLAIN_TABLE_ROWS = 200
 def print_table(title: str, headers: list[str], rows: list[list[str]]) -> None:
     """A table for people: Rich boxes for short listings, aligned plain text for long ones."""
     if len(rows) <= PLAIN_TABLE_ROWS:
+        from rich.markup import escape
         from rich.table import Table
 
-        table = Table(*headers, title=title)
+        # cells hold stored text: never let "[/bold]" in a value be read as Rich markup
+        table = Table(*(escape(h) for h in headers), title=escape(title))
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(escape(c) for c in row))
         out.print(table)
         return
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]

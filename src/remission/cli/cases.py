@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from remission import api
-from remission.casefile import Document, load_file
+from remission.casefile import Document, dump_document, load_file
 from remission.cli._common import (
     DbOption,
     JsonOption,
@@ -21,11 +21,17 @@ from remission.cli._common import (
     print_json,
     print_table,
 )
-from remission.exceptions import InputError
+from remission.exceptions import CaseFileError, InputError, Problem
 from remission.model import Case, CaseSummary
 from remission.model.events import event_time
+from remission.store import RecordIn
 
-Files = Annotated[list[Path], typer.Argument(help="Case files (YAML).", show_default=False)]
+Files = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Case files (YAML); import also reads FHIR Bundles (JSON).", show_default=False
+    ),
+]
 
 
 def _progress(total: int) -> Progress:
@@ -68,10 +74,9 @@ def import_(
     reason: Annotated[str, typer.Option(help="Why, kept with each new version.")] = "import",
     json_out: JsonOption = False,
 ) -> None:
-    """Import case files: all are validated first; either all are stored, or none."""
-    with _progress(len(files)) as bar:
-        task = bar.add_task("reading case files", total=len(files))
-        prepared = api.prepare_import(files, progress=lambda n: bar.update(task, completed=n))
+    """Import case files (YAML) and FHIR Bundles (JSON, told apart by content): all are validated
+    first; either all are stored, or none."""
+    prepared = _prepare_files(files)
     with open_store(db) as store:
         report = api.save_prepared(store, prepared, author=author, reason=reason)
     if json_out:
@@ -86,6 +91,43 @@ def import_(
         f"{c['unchanged']} unchanged",
         highlight=False,
     )
+
+
+def _prepare_files(files: list[Path]) -> list[tuple[str, RecordIn]]:
+    """Read and validate YAML case files and FHIR Bundles together, touching no store.
+
+    Every problem of every file (and every case id used twice across them) is gathered into one
+    error before anything is returned, so an import stores all of the files or none.
+    """
+    from remission.interop.fhir import looks_like_bundle, read_bundle_file
+
+    bundles = [f for f in files if looks_like_bundle(f)]
+    case_files = [f for f in files if f not in bundles]
+    problems: list[Problem] = []
+    prepared: list[tuple[str, RecordIn]] = []
+    with _progress(len(files)) as bar:
+        task = bar.add_task("reading case files", total=len(files))
+        try:
+            prepared = api.prepare_import(
+                case_files, progress=lambda n: bar.update(task, completed=n)
+            )
+        except InputError as exc:
+            problems.extend(exc.problems)
+        for n, path in enumerate(bundles, len(case_files) + 1):
+            try:
+                prepared.append((str(path), api.record_for(read_bundle_file(path))))
+            except InputError as exc:
+                problems.extend(exc.problems)
+            bar.update(task, completed=n)
+    bundle_sources = {str(b) for b in bundles}
+    seen: dict[str, str] = {}
+    for source, record in prepared:
+        first = seen.setdefault(record.id, source)
+        if first != source and bundle_sources & {first, source}:
+            problems.append(Problem(f"case id {record.id!r} is also used by {first}", source))
+    if problems:
+        raise CaseFileError(problems)
+    return prepared
 
 
 def _yesno(value: object) -> str:
@@ -339,14 +381,17 @@ def history(
 def export(
     case_id: Annotated[
         str | None,
-        typer.Argument(help="Case id (YAML export); omit for a table export of all cases."),
+        typer.Argument(help="Case id (YAML or FHIR export of one case); omit to export all cases."),
     ] = None,
     db: DbOption = None,
     version: Annotated[int | None, typer.Option(min=1)] = None,
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", help="yaml (one case), csv (a folder of tables) or xlsx (one workbook)."
+            "--format",
+            help="yaml (one case), csv (a folder of tables), xlsx (one workbook), cbioportal "
+            "(a study folder), registry (CSV, data dictionary, missing-fields report) or fhir "
+            "(a FHIR R4 Bundle per case: one file with a case id, else a folder).",
         ),
     ] = "yaml",
     output: Annotated[
@@ -354,27 +399,81 @@ def export(
         typer.Option(
             "--out",
             "-o",
-            help="File (yaml, xlsx) or folder (csv) to write; yaml defaults to stdout.",
+            help="File (yaml, xlsx; fhir with a case id) or folder (csv, cbioportal, registry; "
+            "fhir without one) to write; yaml and fhir default to stdout for one case.",
         ),
     ] = None,
+    deidentify: Annotated[
+        bool,
+        typer.Option(
+            "--deidentify",
+            help="Pseudonymous ids, dates shifted per patient, ages 90+ grouped, free text "
+            "removed (docs/interop.md). Needs --key or REMISSION_DEID_KEY.",
+        ),
+    ] = False,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            envvar="REMISSION_DEID_KEY",
+            help="De-identification key (16+ characters); the same key gives the same "
+            "pseudonyms and shifts. Prefer the REMISSION_DEID_KEY variable to the command line.",
+            show_default=False,
+        ),
+    ] = None,
+    scrub_text: Annotated[
+        bool,
+        typer.Option(
+            "--scrub-text",
+            help="With --deidentify: keep free text scrubbed of dates, numbers, e-mails, phones "
+            "and titled names instead of removing it (review it before sharing).",
+        ),
+    ] = False,
+    anchor: Annotated[
+        str,
+        typer.Option(help="cbioportal: day 0 of the timeline, OS and EFS: infusion or diagnosis."),
+    ] = "infusion",
+    study_id: Annotated[
+        str, typer.Option(help="cbioportal: the cancer_study_identifier.")
+    ] = "remission_cohort",
+    overwrite: Annotated[
+        bool,
+        typer.Option(help="cbioportal, registry: replace the files of an earlier export."),
+    ] = False,
 ) -> None:
     """Export a case as YAML that re-imports to an identical case, or every stored case as tables
-    (CaseSummary rows, long-format observations and a data dictionary) in CSV or XLSX."""
+    (CaseSummary rows, long-format observations and a data dictionary) in CSV or XLSX, as a
+    cBioPortal study folder, as the registry-shaped summary (one row per CAR-T infusion), or as
+    FHIR R4 Bundles (one per case; `remission import` reads them back). With --deidentify every
+    format is written from de-identified copies."""
+    if scrub_text and not deidentify:
+        raise InputError("--scrub-text is used only with --deidentify")
     if fmt == "yaml":
         if case_id is None:
             raise InputError(
                 "give the case id to export as YAML (or --format csv|xlsx for all cases)"
             )
         with open_store(db) as store:
-            text = api.export_document(store, case_id, version)
+            if deidentify:
+                doc = api.get_document(store, case_id, version)[0]
+                if not isinstance(doc, Case):
+                    raise InputError(
+                        f"{case_id!r} is a cohort aggregate (published counts, no patient "
+                        "data): --deidentify applies to cases"
+                    )
+                text = dump_document(_deidentified([doc], key, scrub_text)[0])
+            else:
+                text = api.export_document(store, case_id, version)
         if output is None:
             typer.echo(text, nl=False)
         else:
             output.write_text(text, encoding="utf-8")
             err.print(f"wrote {output}", highlight=False)
         return
-    if fmt not in ("csv", "xlsx"):
-        raise InputError(f"--format must be yaml, csv or xlsx, not {fmt!r}")
+    if fmt not in ("csv", "xlsx", "cbioportal", "registry", "fhir"):
+        raise InputError(
+            f"--format must be yaml, csv, xlsx, cbioportal, registry or fhir, not {fmt!r}"
+        )
     from remission.report.tables import write_csv_tables, write_xlsx_tables
 
     with open_store(db) as store:
@@ -382,6 +481,38 @@ def export(
         cases = [
             doc for doc in (api.get_document(store, i)[0] for i in ids) if isinstance(doc, Case)
         ]
+    if deidentify:
+        cases = _deidentified(cases, key, scrub_text)
+    if fmt == "cbioportal":
+        from remission.interop.cbioportal import write_study
+
+        if anchor not in ("infusion", "diagnosis"):
+            raise InputError(f"--anchor must be infusion or diagnosis, not {anchor!r}")
+        study = write_study(
+            cases,
+            output or Path("remission-cbioportal"),
+            study_id=study_id,
+            anchor=anchor,  # type: ignore[arg-type]
+            overwrite=overwrite,
+        )
+        err.print(
+            f"wrote {study.folder} ({study.patients} patients; timeline events: "
+            + ", ".join(f"{k} {v}" for k, v in study.events.items())
+            + f"; {len(study.skipped)} items left out, listed in skipped_events.tsv)",
+            highlight=False,
+        )
+        return
+    if fmt == "fhir":
+        _write_fhir(cases, output, case_id)
+        return
+    if fmt == "registry":
+        from remission.interop.registry import write_registry
+
+        for path in write_registry(
+            cases, output or Path("remission-registry"), overwrite=overwrite
+        ):
+            err.print(f"wrote {path}", highlight=False)
+        return
     if fmt == "csv":
         folder = output or Path("remission-export")
         for path in write_csv_tables(cases, folder):
@@ -389,6 +520,48 @@ def export(
     else:
         path = write_xlsx_tables(cases, output or Path("remission-export.xlsx"))
         err.print(f"wrote {path} ({len(cases)} cases)", highlight=False)
+
+
+def _write_fhir(cases: list[Case], output: Path | None, case_id: str | None) -> None:
+    """One FHIR R4 Bundle per case: to stdout or --out for one case id, else into a folder."""
+    import json
+
+    from remission.interop.fhir import case_to_bundle
+
+    def text(case: Case) -> str:
+        return json.dumps(case_to_bundle(case), ensure_ascii=False, indent=2) + "\n"
+
+    if case_id is not None:
+        if not cases:
+            raise InputError(
+                f"{case_id!r} is a cohort aggregate: FHIR Bundles are written for cases"
+            )
+        if output is None:
+            typer.echo(text(cases[0]), nl=False)
+        else:
+            output.write_text(text(cases[0]), encoding="utf-8")
+            err.print(f"wrote {output}", highlight=False)
+        return
+    folder = output or Path("remission-fhir")
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in cases:
+        (folder / f"{case.id}.json").write_text(text(case), encoding="utf-8")
+    err.print(f"wrote {len(cases)} FHIR Bundle(s) to {folder}", highlight=False)
+
+
+def _deidentified(cases: list[Case], key: str | None, scrub: bool) -> list[Case]:
+    """De-identified copies for --deidentify; refuses to run without a key (none is made up:
+    a generated key that is not kept would make pseudonyms that never match again)."""
+    from remission.exceptions import DeidentificationError
+    from remission.interop.deidentify import KEY_ENV, deidentify_cases
+
+    if not key:
+        raise DeidentificationError(
+            f"--deidentify needs a key: set {KEY_ENV} (or give --key) to 16 or more random "
+            'characters, e.g. from: python -c "import secrets; print(secrets.token_urlsafe(32))"; '
+            "keep it to get the same pseudonyms in later exports"
+        )
+    return deidentify_cases(cases, key=key, text="scrub" if scrub else "drop")
 
 
 @handles_errors

@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from remission.cli._common import (
-    PLAIN_TABLE_ROWS,
     DbOption,
     JsonOption,
     err,
@@ -68,14 +66,6 @@ def _yesno(value: object) -> str:
     return str(value)
 
 
-def _safe(rows: list[list[str]]) -> list[list[str]]:
-    """Cells as plain text: a value such as ``[/b]`` in a file is shown, never read as markup
-    (long tables are printed as plain text already)."""
-    if len(rows) > PLAIN_TABLE_ROWS:
-        return rows
-    return [[escape(cell) for cell in row] for row in rows]
-
-
 def _case_rows(plan: TablePlan, actions: dict[str, str]) -> list[list[str]]:
     rows = []
     for planned in plan.cases:
@@ -116,9 +106,9 @@ def _print_problems(plan: TablePlan) -> None:
         for p in plan.problems
     ]
     print_table(
-        escape(f"{len(rows)} failing row(s) in {plan.where}"),
+        f"{len(rows)} failing row(s) in {plan.where}",
         ["row", "line", "record", "column", "problem"],
-        _safe(rows),
+        rows,
     )
 
 
@@ -213,9 +203,9 @@ def import_table(
     ]
     verb = "would be stored" if dry_run or not plan.ok else "stored"
     print_table(
-        escape(f"{len(plan.cases)} of {plan.records} record(s) valid in {plan.where}; {verb}"),
+        f"{len(plan.cases)} of {plan.records} record(s) valid in {plan.where}; {verb}",
         headers,
-        _safe(_case_rows(plan, actions)),
+        _case_rows(plan, actions),
     )
     if plan.problems:
         _print_problems(plan)

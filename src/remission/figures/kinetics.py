@@ -129,7 +129,7 @@ def plot_kinetic_profile(
             annotation_clip=False,
         )
 
-    t_end = float(max(np.max(d), 28.0))
+    t_end = max(float(np.max(d)), 28.0)
     if fit is not None:
         p = fit.params
         grid = np.unique(np.concatenate([np.linspace(0.0, t_end, 800), [p.tmax]]))
