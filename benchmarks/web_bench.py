@@ -12,7 +12,10 @@ p95 under 150 ms and list/search p95 under 200 ms at 20 concurrent clients on lo
    installed (`apt install wrk`; a C load generator, so the server keeps the CPU on a small
    machine; one thread and connection per session, benchmarks/web_bench.lua, --seconds per
    scenario), else with httpx clients in this process (--requests per scenario): the
-   case page `/cases/{id}` (falls back to `/api/cases/{id}` if the pages are not installed),
+   case page `/cases/{id}` over 2,000 different cases (each seen once: the first view of a case,
+   which derives its report context), the case page again over 100 cases viewed before (each
+   worker keeps the derived context of recently viewed versions) (both fall back to
+   `/api/cases/{id}` if the pages are not installed),
    the case list with search and filters `/cases?...`, and the same through the JSON API.
    Prints p50/p95/p99 latency, throughput and errors per scenario.
 
@@ -191,6 +194,8 @@ async def load(base: str, ids: list[str], args: argparse.Namespace) -> None:
     scenarios = [
         ("case page /cases/{id}" if page_ok else "case (API) /api/cases/{id}",
          [f"/cases/{i}" if page_ok else f"/api/cases/{i}" for i in sample]),
+        ("case page, 100 cases viewed again" if page_ok else "case (API), 100 cases again",
+         [f"/cases/{i}" if page_ok else f"/api/cases/{i}" for i in sample[:100]]),
         ("case list + search /cases?...", [f"/cases?{q}" for q in LIST_QUERIES]),
         ("API list + search /api/cases?...", [f"/api/cases?{q}" for q in LIST_QUERIES]),
         ("API case /api/cases/{id}", [f"/api/cases/{i}" for i in sample]),

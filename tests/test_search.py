@@ -3,16 +3,26 @@ never matches, synonyms of an agent are one agent, and saves made by anyone are 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from sqlalchemy import event
 
 from remission.api import import_files
 from remission.examples import example_paths
-from remission.search import CaseFilter, documents_matching, matching_ids, search_cases
+from remission.search import (
+    CHECK_EVERY,
+    CaseFilter,
+    documents_matching,
+    matching_ids,
+    search_cases,
+)
 from remission.store import RecordIn, Store
 
 
@@ -101,7 +111,7 @@ def test_a_save_through_another_store_is_seen_by_the_next_search(
     small: Store, store_url: str
 ) -> None:
     assert _ids(small, response="CR") == ["a"]
-    with Store(store_url) as other:  # another process, another worker
+    with Store(store_url) as other:  # another Store of this process: seen at once
         other.save(_record("b", response="CR"), author="u", reason="edit")
         other.save(_record("d", response="CR"), author="u", reason="new")
     assert _ids(small, response="CR") == ["a", "b", "d"]
@@ -144,3 +154,40 @@ def test_grade_filter_agrees_with_a_plain_count(
         )
         found = search_cases(store, CaseFilter(crs_min_grade=minimum, limit=500))
         assert found.total == sum(1 for g in grades if g is not None and g >= minimum)
+
+
+def _statements(store: Store, action: Any) -> int:
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_change_check_is_made_at_most_twice_a_second_without_writes(small: Store) -> None:
+    _ids(small)
+    assert _statements(small, lambda: _ids(small, response="CR")) == 0
+    time.sleep(CHECK_EVERY + 0.05)
+    assert _statements(small, lambda: _ids(small, response="CR")) >= 1
+
+
+def test_a_save_by_another_process_is_seen_within_the_check_interval(
+    small: Store, store_url: str
+) -> None:
+    assert _ids(small, response="CR") == ["a"]
+    script = (
+        "import sys\n"
+        "from remission.store import RecordIn, Store\n"
+        "with Store(sys.argv[1]) as s:\n"
+        "    s.save(RecordIn(id='e', kind='case', document={'id': 'e'},"
+        " summary={'response': 'CR'}), author='u', reason='new')\n"
+    )
+    subprocess.run([sys.executable, "-c", script, store_url], check=True, timeout=120)
+    time.sleep(CHECK_EVERY + 0.05)
+    assert _ids(small, response="CR") == ["a", "e"]

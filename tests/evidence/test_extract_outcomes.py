@@ -83,7 +83,7 @@ def test_36_months_event_free_after_car_t():
 
 def test_over_the_course_of_one_year_is_12_months():
     p = _patient(
-        "Further follow-up, over the course of one year, demonstrated stable clinical response."
+        "Her response stayed stable over the course of one year of follow-up."
     )
     assert p.summary.follow_up_months == 12
 

@@ -24,34 +24,102 @@ def summary(text: str) -> Any:
     ("text", "field", "value"),
     [
         # ages
-        ("A 6-year and 2-month-old boy with B-ALL relapsed and received tisagenlecleucel.", "age_years", 6.17),
-        ("A girl aged 5 years and 4 months with B-ALL relapsed and received blinatumomab.", "age_years", 5.33),
-        ("A toddler aged 26 months with B-ALL relapsed and received tisagenlecleucel.", "age_years", 2.17),
+        (
+            "A 6-year and 2-month-old boy with B-ALL relapsed and received tisagenlecleucel.",
+            "age_years",
+            6.17,
+        ),
+        (
+            "A girl aged 5 years and 4 months with B-ALL relapsed and received blinatumomab.",
+            "age_years",
+            5.33,
+        ),
+        (
+            "A toddler aged 26 months with B-ALL relapsed and received tisagenlecleucel.",
+            "age_years",
+            2.17,
+        ),
         ("A 34 y/o man with B-ALL relapsed and received tisagenlecleucel.", "age_years", 34),
         # relapse ordinals and counts
         ("A 30-year-old man with B-ALL in R2 received tisagenlecleucel.", "relapse_count", 2),
-        ("A 30-year-old man with B-ALL, after two prior relapses, received tisagenlecleucel.", "relapse_count", 3),
-        ("A 30-year-old man with B-ALL had a first relapse in 2019. In 2022 he relapsed again and received tisagenlecleucel.", "relapse_count", 2),
-        ("A 30-year-old man with multiply relapsed B-ALL received tisagenlecleucel.", "relapse_count", None),
+        (
+            "A 30-year-old man with B-ALL, after two prior relapses, received tisagenlecleucel.",
+            "relapse_count",
+            3,
+        ),
+        (
+            "A 30-year-old man with B-ALL had a first relapse in 2019. In 2022 he relapsed again and received tisagenlecleucel.",
+            "relapse_count",
+            2,
+        ),
+        (
+            "A 30-year-old man with multiply relapsed B-ALL received tisagenlecleucel.",
+            "relapse_count",
+            None,
+        ),
         # Ph status
-        ("A 30-year-old man with B-ALL harbouring a BCR-ABL1 fusion relapsed and received tisagenlecleucel.", "ph_positive", True),
-        ("A 30-year-old man with B-ALL, BCR-ABL fusion gene negative, relapsed and received tisagenlecleucel.", "ph_positive", False),
-        ("A 30-year-old man with BCR::ABL1-positive B-ALL relapsed and received tisagenlecleucel.", "ph_positive", True),
-        ("A 30-year-old man with B-ALL with t(9;22) relapsed and received tisagenlecleucel.", "ph_positive", True),
+        (
+            "A 30-year-old man with B-ALL harbouring a BCR-ABL1 fusion relapsed and received tisagenlecleucel.",
+            "ph_positive",
+            True,
+        ),
+        (
+            "A 30-year-old man with B-ALL, BCR-ABL fusion gene negative, relapsed and received tisagenlecleucel.",
+            "ph_positive",
+            False,
+        ),
+        (
+            "A 30-year-old man with BCR::ABL1-positive B-ALL relapsed and received tisagenlecleucel.",
+            "ph_positive",
+            True,
+        ),
+        (
+            "A 30-year-old man with B-ALL with t(9;22) relapsed and received tisagenlecleucel.",
+            "ph_positive",
+            True,
+        ),
         # CNS status at the relapse treated
-        ("A 9-year-old boy with B-ALL had a second relapse with CNS3 status. He received tisagenlecleucel.", "cns_involvement", True),
-        ("A 9-year-old boy with B-ALL relapsed; he was CNS-negative. He received tisagenlecleucel.", "cns_involvement", False),
-        ("A 9-year-old boy with B-ALL relapsed with leptomeningeal disease. He received tisagenlecleucel.", "cns_involvement", True),
+        (
+            "A 9-year-old boy with B-ALL had a second relapse with CNS3 status. He received tisagenlecleucel.",
+            "cns_involvement",
+            True,
+        ),
+        (
+            "A 9-year-old boy with B-ALL relapsed; he was CNS-negative. He received tisagenlecleucel.",
+            "cns_involvement",
+            False,
+        ),
+        (
+            "A 9-year-old boy with B-ALL relapsed with leptomeningeal disease. He received tisagenlecleucel.",
+            "cns_involvement",
+            True,
+        ),
         # transplant vocabulary before the index therapy
-        ("A 40-year-old woman with B-ALL relapsed after allo-SCT and received tisagenlecleucel.", "prior_hsct", True),
-        ("A 40-year-old woman with B-ALL relapsed after alloHSCT and received tisagenlecleucel.", "prior_hsct", True),
-        ("A 40-year-old woman with B-ALL relapsed after HCT and received tisagenlecleucel.", "prior_hsct", True),
+        (
+            "A 40-year-old woman with B-ALL relapsed after allo-SCT and received tisagenlecleucel.",
+            "prior_hsct",
+            True,
+        ),
+        (
+            "A 40-year-old woman with B-ALL relapsed after alloHSCT and received tisagenlecleucel.",
+            "prior_hsct",
+            True,
+        ),
+        (
+            "A 40-year-old woman with B-ALL relapsed after HCT and received tisagenlecleucel.",
+            "prior_hsct",
+            True,
+        ),
         # toxicity grades in every order
         (START + "She developed CRS (G3) and no ICANS.", "crs_max_grade", 3),
         (START + "She developed grade II cytokine release syndrome.", "crs_max_grade", 2),
         (START + "She developed CRS of grade 2.", "crs_max_grade", 2),
         (START + "Cytokine release syndrome occurred (grade 3).", "crs_max_grade", 3),
-        (START + "She had cytokine release syndrome, which was grade 2, and ICANS grade 1.", "icans_max_grade", 1),
+        (
+            START + "She had cytokine release syndrome, which was grade 2, and ICANS grade 1.",
+            "icans_max_grade",
+            1,
+        ),
         (START + "Neither CRS nor ICANS occurred.", "icans_max_grade", 0),
         (START + "No neurotoxicity was observed.", "icans_max_grade", 0),
         # responses
@@ -59,16 +127,28 @@ def summary(text: str) -> Any:
         (START + "She achieved CR with incomplete count recovery.", "response", "CRi"),
         (START + "She showed progressive disease.", "response", "NR"),
         # deaths and follow-up
-        (START + "She succumbed to sepsis 4 months after infusion.", "alive_at_last_follow_up", False),
+        (
+            START + "She succumbed to sepsis 4 months after infusion.",
+            "alive_at_last_follow_up",
+            False,
+        ),
         (START + "She expired 3 months after infusion.", "alive_at_last_follow_up", False),
         (START + "She passed away on day 45.", "alive_at_last_follow_up", False),
-        (START + "As of the last visit, 19 months after infusion, she remains in remission.", "follow_up_months", 19),
+        (
+            START + "As of the last visit, 19 months after infusion, she remains in remission.",
+            "follow_up_months",
+            19,
+        ),
         (START + "At 2-year follow-up she is in remission.", "follow_up_months", 24),
         (START + "She remains in remission 18 months later.", "relapse_after", False),
         # transplant after the index therapy
         (START + "She underwent consolidative transplant in remission.", "bridged_to_hsct", True),
         (START + "She reached CR and proceeded to allo-SCT in remission.", "bridged_to_hsct", True),
-        (START + "She then received inotuzumab and a salvage haploidentical transplant.", "bridged_to_hsct", False),
+        (
+            START + "She then received inotuzumab and a salvage haploidentical transplant.",
+            "bridged_to_hsct",
+            False,
+        ),
     ],
 )
 def test_a_phrasing_gives_the_value(text: str, field: str, value: Any) -> None:
@@ -122,7 +202,7 @@ def test_series_labels_after_a_run_in_heading_or_as_letters_split_the_patients(
 
 
 def test_a_sentence_ending_in_an_acronym_ends_there() -> None:
-    """"... had grade 1 CRS. The second patient ..." starts the second patient."""
+    """ "... had grade 1 CRS. The second patient ..." starts the second patient."""
     result = extract_text(
         "The first patient, a 30-year-old man with B-ALL, received tisagenlecleucel and had grade 1 "
         "CRS. The second patient, a 50-year-old woman with B-ALL, received tisagenlecleucel and had "

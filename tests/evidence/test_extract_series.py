@@ -17,8 +17,8 @@ Conclusions: Tandem CAR T cells induced responses in both patients.
 
 COHORT = """Blinatumomab in children with relapsed ALL
 
-The study included 14 patients with refractory B-precursor ALL. The median age was 9 years. The remaining 12 children
-achieved MRD-negative remission, 11 of them received haploBMT. CRS occurred in 3 of 14 patients.
+The study included 14 patients with refractory B-precursor ALL. The median age was 9 years. Twelve of the 14 children
+reached an MRD-negative remission; 11 of those then had a haploBMT. CRS occurred in 3 of 14 patients.
 """
 
 

@@ -52,7 +52,7 @@ def test_blinatumomab_that_failed_before_car_t_is_prior():
 def test_sequential_autologous_then_donor_derived_car_t_are_two_rows():
     rows = _rows(
         "A girl had a marrow and CSF relapse. The infusion of autologous CD19 CAR-T cells gave complete remission. "
-        "She relapsed again. Subsequently, allogeneic CD19 CAR-T cells derived from her brother were infused."
+        "She relapsed again and was then given allogeneic CD19 CAR-T cells made from her brother's lymphocytes."
     )
     assert [(r["cell_source"], r["target"]) for r in rows] == [
         ("autologous", "CD19"),

@@ -28,11 +28,25 @@ def test_each_row_of_a_patient_table_is_one_patient() -> None:
 
 def test_a_cell_means_what_its_column_says() -> None:
     first, second = (p.summary for p in extract_text(TABLE).patients)
-    assert (first.age_years, first.sex, first.prior_hsct, first.relapse_count) == (33, "male", True, 1)
+    assert (first.age_years, first.sex, first.prior_hsct, first.relapse_count) == (
+        33,
+        "male",
+        True,
+        1,
+    )
     assert (first.crs_max_grade, first.icans_max_grade) == (1, 0)
     assert (first.response, first.mrd_negative) == ("CR", True)
-    assert (first.alive_at_last_follow_up, first.relapse_after, first.follow_up_months) == (True, False, 12)
-    assert (second.age_years, second.sex, second.prior_hsct, second.relapse_count) == (5.33, "female", False, 2)
+    assert (first.alive_at_last_follow_up, first.relapse_after, first.follow_up_months) == (
+        True,
+        False,
+        12,
+    )
+    assert (second.age_years, second.sex, second.prior_hsct, second.relapse_count) == (
+        5.33,
+        "female",
+        False,
+        2,
+    )
     assert second.extramedullary_sites == ["testis"]
     assert (second.crs_max_grade, second.icans_max_grade, second.response) == (2, 1, "NR")
     assert (second.alive_at_last_follow_up, second.follow_up_months) == (False, 3)
@@ -52,9 +66,19 @@ def test_the_index_therapy_comes_from_the_text_above_the_table() -> None:
 def test_a_header_of_plain_words_is_a_table_not_a_menu_bar() -> None:
     result = extract_text(PLAIN_HEADER)
     first, second = (p.summary for p in result.patients)
-    assert (first.age_years, first.sex, first.crs_max_grade, first.icans_max_grade) == (41, "female", 3, 0)
+    assert (first.age_years, first.sex, first.crs_max_grade, first.icans_max_grade) == (
+        41,
+        "female",
+        3,
+        0,
+    )
     assert (first.response, first.relapse_after, first.follow_up_months) == ("CRi", True, 10)
-    assert (second.sex, second.response, second.relapse_after, second.follow_up_months) == ("male", "CR", False, 15)
+    assert (second.sex, second.response, second.relapse_after, second.follow_up_months) == (
+        "male",
+        "CR",
+        False,
+        15,
+    )
 
 
 def test_every_table_value_points_at_its_cell() -> None:
@@ -73,3 +97,40 @@ def test_a_pipe_menu_without_a_patient_column_is_not_a_table() -> None:
     result = extract_text(text)
     assert result.kind == "case_report"
     assert result.patients[0].summary.crs_max_grade == 2
+
+
+MARKDOWN = """Blinatumomab in two children with B-ALL
+| Case | Age (y) | Sex | MRD d29 | CRS | Outcome |
+|---|---|---|---|---|---|
+| 1 | 6 | F | negative | none | alive, 8 mo |
+| 2 | 11 | M | 0.4% | grade 1 | died mo 5 |
+"""
+
+
+def test_a_markdown_table_with_border_pipes_and_a_rule_line_is_read() -> None:
+    result = extract_text(MARKDOWN)
+    first, second = (p.summary for p in result.patients)
+    assert (first.age_years, first.sex, first.mrd_negative, first.crs_max_grade) == (
+        6,
+        "female",
+        True,
+        0,
+    )
+    assert (second.age_years, second.mrd_negative, second.alive_at_last_follow_up) == (
+        11,
+        False,
+        False,
+    )
+    assert second.follow_up_months == 5
+
+
+def test_a_numbered_table_of_other_things_is_not_a_patient_table() -> None:
+    text = (
+        "We included 30 patients with B-ALL treated with tisagenlecleucel; the median age was 12 years.\n"
+        "No. | parameter | value\n"
+        "1 | median dose | 2.5 x 10^6/kg\n"
+        "2 | median expansion | day 10\n"
+    )
+    result = extract_text(text)
+    assert result.kind == "cohort"
+    assert result.patients == ()

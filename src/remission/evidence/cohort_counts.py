@@ -1,8 +1,8 @@
 """Aggregate numbers of a cohort-level text (DESIGN.md, "CaseSummary", last paragraph).
 
-"The study included 14 patients", "n = 22", "median age 9 years (range 2-17)", "12 of 14
-children achieved MRD-negative remission", "11 of them received haploBMT", "CRS occurred in
-10 patients (grade >= 3 in 2)". Percentages become counts only with a stated denominator
+"The study included 14 patients", "n = 22", "median age 9 years (range 2-17)", "MRD
+negativity was reached by 12 of 14 children", "of these, 11 went on to a haploBMT", "CRS
+occurred in 10 patients (grade >= 3 in 2)". Percentages become counts only with a stated denominator
 ("86% of 14 patients" -> 12); a bare percentage stays unknown.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from remission.evidence.numbers import NUMBER, duration_months, number
-from remission.evidence.reading import Found, Reading, Sentence
+from remission.evidence.numbers import NUMBER, NUMBER_FIRST, duration_months, number
+from remission.evidence.reading import Found, Reading, Sentence, quick
 
 __all__ = ["find_cohort", "find_series_facts"]
 
@@ -122,6 +122,12 @@ _COUNTS: dict[str, tuple[re.Pattern[str], ...]] = {
             re.IGNORECASE,
         ),
     ),
+}
+#: The count patterns that open with the count scan far faster behind a look-ahead on its first
+#: character (a number word's initial or a digit): same matches.
+_COUNTS = {
+    field: tuple(quick(p, NUMBER_FIRST) if p.pattern.startswith(_SUBJECT) else p for p in patterns)
+    for field, patterns in _COUNTS.items()
 }
 
 

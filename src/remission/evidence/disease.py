@@ -120,6 +120,7 @@ _INVOLVEMENT = re.compile(
     r"enlarg|swelling|nodules?|presented|extramedullary|uptake|palsy|metasta",
     re.IGNORECASE,
 )
+_INVOLVEMENT = quick(_INVOLVEMENT, "rilmdbcsenpu")
 
 
 def _first(

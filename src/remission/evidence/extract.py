@@ -24,8 +24,8 @@ from remission.evidence.demographics import find_age, find_sex
 from remission.evidence.disease import find_disease, series_diagnosis
 from remission.evidence.events import build_events
 from remission.evidence.outcomes import find_outcomes
-from remission.evidence.pipeline import pipeline
-from remission.evidence.reading import Found, Reading, chunks, read
+from remission.evidence.pipeline import process
+from remission.evidence.reading import Found, Reading, chunks, quick, read
 from remission.evidence.result import DocumentKind, ExtractionResult, PatientResult
 from remission.evidence.segment import PatientScope, layout
 from remission.evidence.table_rows import read_row
@@ -78,6 +78,7 @@ _CLINICAL = re.compile(
     r"|cel\b|leucel\b|\bCRS\b|\bICANS\b|cytokine release|\bMRD\b",
     re.IGNORECASE,
 )
+_CLINICAL = quick(_CLINICAL, "lacbithrm")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
@@ -240,7 +241,7 @@ def extract_text(text: str, *, file: str | None = None) -> ExtractionResult:
     with warnings.catch_warnings():
         # medspaCy keeps an empty token Matcher beside its phrase and regex matchers (spaCy W036)
         warnings.filterwarnings("ignore", message=r"\[W036\]")
-        docs = list(pipeline().pipe(piece for _, piece in pieces))
+        docs = process([piece for _, piece in pieces])
     reading = read(cleaned, [(offset, doc) for (offset, _), doc in zip(pieces, docs, strict=True)])
     lay = layout(reading)
     patients: list[PatientResult] = []

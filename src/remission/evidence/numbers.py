@@ -118,6 +118,8 @@ _WORD = "|".join(
 )
 #: A number: digits (with a decimal point or comma) or words ("twenty-one", "one and a half").
 NUMBER = rf"(?:\d+(?:[.,]\d+)?|(?:{_WORD})(?: and a half)?)"
+#: The characters a :data:`NUMBER` can start with (for :func:`remission.evidence.reading.quick`).
+NUMBER_FIRST = "0-9" + "".join(sorted({w[0] for w in (*_UNITS, *_TENS)}))
 #: An ordinal: "4th", "second", "2nd".
 ORDINAL = r"(?:\d+\s*(?:st|nd|rd|th)|" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + ")"
 
@@ -140,12 +142,16 @@ AGE = re.compile(
 DURATION = re.compile(rf"\b(?P<n>{_LOOSE})[- ]?(?P<u>{_UNIT})\b", re.IGNORECASE)
 #: A relative day: "day 28", "day +28", "D28", "d+14", "on day 7".
 RELATIVE_DAY = re.compile(r"\b(?:day|d)\s*\+?\s*(?P<n>\d{1,4})\b", re.IGNORECASE)
+#: (The look-ahead on a digit or a month's initial lets the scan skip other positions quickly.)
 _DATE = re.compile(
-    r"\b(?:(?P<d>\d{1,2})\s+)?(?P<m>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+    "(?=[0-9" + "".join(sorted({m[0] for m in _MONTHS})) + "])"
+    r"(?:\b(?:(?P<d>\d{1,2})\s+)?(?P<m>"
+    + "|".join(sorted(_MONTHS, key=len, reverse=True))
+    + r")\.?"
     r"(?:\s+(?P<d2>\d{1,2}),?)?\s+(?P<y>(?:19|20)\d\d)\b"
     r"|\b(?P<y2>(?:19|20)\d\d)-(?P<m2>\d\d)(?:-(?P<d3>\d\d))?\b"
     r"|\b(?P<m3>\d{1,2})/(?P<y3>(?:19|20)\d\d)\b"
-    r"|\b(?P<y4>(?:19|20)\d\d)\b",
+    r"|\b(?P<y4>(?:19|20)\d\d)\b)",
     re.IGNORECASE,
 )
 

@@ -111,6 +111,7 @@ _ALIVE = re.compile(
     r"|\bstable clinical response\b|\bremains? (?:well|disease[- ]free|relapse[- ]free|leuk(?:a)?emia[- ]free)",
     re.IGNORECASE,
 )
+_ALIVE = quick(_ALIVE, "iwracsmedlp")
 _CONTINUING = re.compile(
     r"\b(?:remains|remained|is|continues|stays|was) (?:\w+ ){0,3}(?:in|on) (?:\w+[- ]?){0,5}(?:remission|CR)\b"
     r"|\b(?:maintains|maintained) (?:the |a |her |his )?(?:\w+[- ]?){0,3}(?:remission|CR|response)\b"

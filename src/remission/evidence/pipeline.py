@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from bisect import bisect_left
 from functools import cache
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy
 from remission.evidence.ruleset import context_rules, section_rules, target_rules
 from remission.model.vocab import load_vocabulary
 
-__all__ = ["SPAN_GROUP", "build_pipeline", "pipeline", "vocabulary_targets"]
+__all__ = ["SPAN_GROUP", "build_pipeline", "pipeline", "process", "vocabulary_targets"]
 
 SPAN_GROUP = "remission_targets"
 
@@ -163,8 +164,12 @@ def _regex_matches(self: Any, doc: Any) -> list[tuple[int, int, int]]:
     cuts a token is widened to whole tokens; callbacks are called) with one text per document.
     """
     text = doc.user_data.get(_TEXT_KEY) or doc.text
+    keys: dict[int, tuple[str, ...]] | None = getattr(self, "_remission_keys", None)
+    lower = text.lower() if keys else ""
     matches: list[tuple[int, int, int]] = []
     for match_id, patterns in self._patterns.items():
+        if keys and match_id in keys and not any(k in lower for k in keys[match_id]):
+            continue  # none of the words the pattern needs is in the text
         on_match = self._callbacks.get(match_id)
         for pattern in patterns:
             for m in pattern.finditer(text):
@@ -175,6 +180,60 @@ def _regex_matches(self: Any, doc: Any) -> list[tuple[int, int, int]]:
                 if on_match is not None:
                     on_match(self, doc, len(matches) - 1, matches)
     return matches
+
+
+def _update_scopes(self: Any) -> None:
+    """medspaCy's ``ConTextGraph.update_scopes``, skipping pairs of modifiers whose scopes do not
+    touch: scopes only shrink, so such a pair can never limit each other (medspaCy's
+    ``limit_scope`` returns at once for it). The other pairs are visited in medspaCy's order."""
+    modifiers = self.modifiers
+    spans = [m.scope_span for m in modifiers]
+    for i in range(len(modifiers) - 1):
+        a0, a1 = spans[i]
+        for j in range(i + 1, len(modifiers)):
+            b0, b1 = spans[j]
+            if a0 <= b1 and b0 <= a1:
+                modifiers[i].limit_scope(modifiers[j])
+                modifiers[j].limit_scope(modifiers[i])
+
+
+def _apply_modifiers(self: Any) -> None:
+    """medspaCy's ``ConTextGraph.apply_modifiers``, testing each modifier only against the
+    targets near its scope.
+
+    medspaCy tests every modifier against every target of the document (a modifier's scope ends
+    at its sentence, so nearly all pairs fail), which was most of ConText's time. A target can
+    be in a modifier's scope only when it starts before the scope ends and ends after it starts;
+    those are found by bisecting the target starts, then tested with medspaCy's own
+    ``modifies``. Same edges, in the same order.
+    """
+    from medspacy.util import tuple_overlaps
+
+    if self.prune_on_modifier_overlap:
+        for i in range(len(self.modifiers) - 1, -1, -1):
+            modifier = self.modifiers[i]
+            for target in self.targets:
+                if tuple_overlaps((target.start, target.end), modifier.modifier_span):
+                    self.modifiers.pop(i)
+                    break
+    targets = self.targets
+    order = sorted(range(len(targets)), key=lambda k: targets[k].start)
+    starts = [targets[k].start for k in order]
+    longest = max((t.end - t.start for t in targets), default=0)
+    for modifier in self.modifiers:
+        scope_start, scope_end = modifier.scope_span
+        lo = bisect_left(starts, scope_start - longest)
+        hi = bisect_left(starts, scope_end)
+        near = sorted(k for k in order[lo:hi] if targets[k].end > scope_start)
+        for k in near:
+            if modifier.modifies(targets[k]):
+                modifier.modify(targets[k])
+    edges = []
+    for modifier in self.modifiers:
+        modifier.reduce_targets()
+        for target in modifier._targets:
+            edges.append((target, modifier))
+    self.edges = edges
 
 
 class _CaseReportSections:
@@ -218,6 +277,16 @@ class _CaseReportSections:
             self.sectionizer.add(rules)
         self._matcher = self.sectionizer._Sectionizer__matcher
         self._strings = nlp.vocab.strings
+        # a section's pattern can match only where the first word of one of its headings occurs:
+        # texts without any of them skip that scan (see _regex_matches)
+        regex_matcher = self._matcher._MedspacyMatcher__regex_matcher
+        specs = section_rules().sections
+        ids = list(regex_matcher._patterns)  # one pattern per section, in the order added
+        if len(ids) == len(specs):
+            regex_matcher._remission_keys = {
+                match_id: tuple(sorted({h.split()[0].lower() for h in spec.headings}))
+                for match_id, spec in zip(ids, specs, strict=True)
+            }
 
     def __call__(self, doc: Any) -> Any:
         from medspacy.section_detection.section import Section
@@ -248,6 +317,7 @@ def build_pipeline() -> Any:
     import spacy
     from medspacy.common.regex_matcher import RegexMatcher
     from medspacy.context import ConTextRule
+    from medspacy.context.context_graph import ConTextGraph
     from medspacy.target_matcher import TargetRule
     from spacy.attrs import IDX, IS_SPACE, SENT_START
     from spacy.language import Language
@@ -256,6 +326,8 @@ def build_pipeline() -> Any:
     from spacy.util import filter_spans
 
     RegexMatcher.__call__ = _regex_matches
+    ConTextGraph.apply_modifiers = _apply_modifiers
+    ConTextGraph.update_scopes = _update_scopes
     # medspaCy keeps an empty token Matcher beside its phrase and regex matchers; spaCy warns
     # about it on every document
     warnings.filterwarnings("ignore", message=r"\[W036\]")
@@ -263,7 +335,8 @@ def build_pipeline() -> Any:
 
         @Language.component("remission_sentences")
         def remission_sentences(doc: Doc) -> Doc:
-            text = doc.text
+            # the text as given to :func:`process` (spaCy's ``doc.text`` joins every token again)
+            text = doc.user_data.get(_TEXT_KEY) or doc.text
             doc.user_data[_TEXT_KEY] = text  # read once, shared with the regex matchers
             if not len(doc):
                 return doc
@@ -352,3 +425,15 @@ def build_pipeline() -> Any:
 def pipeline() -> Any:
     """The shared pipeline (built on first use)."""
     return build_pipeline()
+
+
+def process(pieces: list[str]) -> list[Any]:
+    """The shared pipeline run over ``pieces``; each document keeps its text in its user data
+    (spaCy rebuilds ``doc.text`` from the tokens at every reading, twice per piece otherwise)."""
+    nlp = pipeline()
+    docs = []
+    for piece in pieces:
+        doc = nlp.make_doc(piece)
+        doc.user_data[_TEXT_KEY] = piece
+        docs.append(doc)
+    return list(nlp.pipe(docs))

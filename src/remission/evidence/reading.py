@@ -16,6 +16,7 @@ from typing import Any
 from remission.evidence.clean import CleanText
 from remission.evidence.pipeline import SPAN_GROUP
 from remission.evidence.ruleset import section_rules
+from remission.evidence.scan import quick
 from remission.model.evidence import Evidence, MatchKind, Modifier, TextSpan
 
 __all__ = ["Found", "Mention", "Reading", "Sentence", "chunks", "read"]
@@ -55,16 +56,6 @@ def _anchored(text: str) -> bool:
     return any(
         _DETERMINER.search(text[max(0, m.start() - 30) : m.start()]) for m in _PERSON.finditer(text)
     )
-
-
-def quick(pattern: re.Pattern[str], first: str) -> re.Pattern[str]:
-    """``pattern`` behind a look-ahead on ``first``, the characters a match can start with
-    (letters in either case when the pattern ignores case). The matches are the same; the scan
-    skips every other position at the cost of one character test, where Python's ``re`` would
-    otherwise try each alternative of a ``\\b(?:word|word|...)`` pattern at every position (two
-    to four times faster on report sentences)."""
-    chars = re.escape(first) if len(first) == 1 else first
-    return re.compile(f"(?=[{chars}])(?:{pattern.pattern})", pattern.flags)
 
 
 #: A sentence about patients in general or the literature.
@@ -248,7 +239,7 @@ def _sentences(doc: Any) -> list[tuple[int, int, int, int]]:
     if firsts[0] != 0:
         firsts.insert(0, 0)
     idx = arr[:, 1].tolist()
-    text_end = len(doc.text)
+    text_end = len(doc.user_data.get("remission_text") or doc.text)
     out = []
     for k, first in enumerate(firsts):
         last = firsts[k + 1] if k + 1 < len(firsts) else len(doc)

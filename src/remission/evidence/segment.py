@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from remission.evidence.numbers import NUMBER, number
 from remission.evidence.reading import Reading, Sentence, quick
 from remission.evidence.result import DocumentKind
-from remission.evidence.table_rows import header_cells, row_label
+from remission.evidence.table_rows import header_cells, row_label, rule_line
 
 __all__ = ["Layout", "PatientScope", "layout"]
 
@@ -122,6 +122,8 @@ def _table(reading: Reading) -> tuple[list[str], list[tuple[int, int]]] | None:
             continue
         rows: list[tuple[int, int]] = []
         for r in sentences[k + 1 :]:
+            if rule_line(r):
+                continue  # "---|---|---" under a Markdown header
             n = row_label(r, len(header))
             if n != len(rows) + 1:
                 break
@@ -137,9 +139,7 @@ _NAMED = re.compile(
 )
 
 
-def _table_layout(
-    reading: Reading, header: list[str], rows: list[tuple[int, int]]
-) -> Layout:
+def _table_layout(reading: Reading, header: list[str], rows: list[tuple[int, int]]) -> Layout:
     """A series written as a table: each patient is its row and the later sentences that name
     that patient alone ("Patient 1 developed skin GVHD", "In patient 2 the nodules regressed")."""
     sentences = reading.sentences

@@ -23,7 +23,7 @@ from remission.evidence.numbers import age_years, find_ages, ordinal
 from remission.evidence.reading import Found, Reading, Sentence
 from remission.model.vocab import load_vocabulary
 
-__all__ = ["header_cells", "read_row", "row_label"]
+__all__ = ["header_cells", "read_row", "row_label", "rule_line"]
 
 #: The first cell of a header row: the patient column.
 _PATIENT_COLUMN = re.compile(
@@ -40,13 +40,19 @@ _COLUMNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("age_sex", r"\bage\b.*\bsex\b|\bsex\b.*\bage\b|\bage\s*/\s*gender|\bgender\s*/\s*age"),
         ("age", r"\bage\b"),
         ("sex", r"\bsex\b|\bgender\b"),
-        ("prior_hsct", r"\b(?:prior|previous|earlier|pre)[- ]?(?:allo[- ]?)?(?:hsct|sct|hct|bmt|transplant)"),
-        ("bridge", r"\b(?:bridg\w*|consolidat\w*|subsequent|post[- ]?car[- ]?t?)\b.*(?:hsct|sct|hct|transplant)"),
+        (
+            "prior_hsct",
+            r"\b(?:prior|previous|earlier|pre)[- ]?(?:allo[- ]?)?(?:hsct|sct|hct|bmt|transplant)",
+        ),
+        (
+            "bridge",
+            r"\b(?:bridg\w*|consolidat\w*|subsequent|post[- ]?car[- ]?t?)\b.*(?:hsct|sct|hct|transplant)",
+        ),
         ("crs", r"\bcrs\b|cytokine release"),
         ("icans", r"\bicans\b|neurotox\w*|\bnt\b"),
         ("gvhd", r"\bgv?hd\b"),
-        ("response", r"\bresponse\b|\bbest\b|\bremission\b|day[- ]?28|\bd28\b"),
         ("mrd", r"\bmrd\b"),
+        ("response", r"\bresponse\b|\bbest\b|\bremission\b|day[- ]?28|\bd28\b"),
         ("relapse", r"\brelapse\b|\bdisease status\b|\bstatus at\b|\bline\b"),
         ("outcome", r"\boutcome\b|\bstatus\b|\bfollow[- ]?up\b|\bf/?u\b|\blast\b"),
     )
@@ -54,15 +60,37 @@ _COLUMNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 _NONE = re.compile(r"^\W*(?:none|no|nil|absent|0|-|—|–|n)\W*$", re.IGNORECASE)
 _GRADE = re.compile(r"^\W*(?:(?:grade|gr\.?|G)\s*)?(?P<g>[0-5]|IV|V|I{1,3})\b", re.IGNORECASE)
-_SEX = re.compile(r"(?-i:\b(?P<m>M)\b|\b(?P<f>F)\b)|\b(?P<m2>male|man|boy)\b|\b(?P<f2>female|woman|girl)\b", re.IGNORECASE)
+_SEX = re.compile(
+    r"(?-i:\b(?P<m>M)\b|\b(?P<f>F)\b)|\b(?P<m2>male|man|boy)\b|\b(?P<f2>female|woman|girl)\b",
+    re.IGNORECASE,
+)
 _RESPONSES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("NR", re.compile(r"\bno (?:response|remission)\b|\bnon[- ]?respon\w*|\bNR\b|\brefractory\b|\bPD\b|\bSD\b|\bprogress\w*", re.IGNORECASE)),
-    ("CRi", re.compile(r"\bCR[ih]\b|\bMLFS\b|incomplete (?:count|blood|haematolog\w*|hematolog\w*) recovery", re.IGNORECASE)),
+    (
+        "NR",
+        re.compile(
+            r"\bno (?:response|remission)\b|\bnon[- ]?respon\w*|\bNR\b|\brefractory\b|\bPD\b|\bSD\b|\bprogress\w*",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "CRi",
+        re.compile(
+            r"\bCR[ih]\b|\bMLFS\b|incomplete (?:count|blood|haematolog\w*|hematolog\w*) recovery",
+            re.IGNORECASE,
+        ),
+    ),
     ("CR", re.compile(r"\bCR\b|\bcomplete (?:remission|response)\b|\bremission\b", re.IGNORECASE)),
     ("PR", re.compile(r"\bPR\b|\bpartial\b", re.IGNORECASE)),
 )
-_MRD_NEG = re.compile(r"\bMRD[- ]?(?:neg\w*|-(?!\w))|\bMRD\s+(?:undetectable|negative)", re.IGNORECASE)
+_MRD_NEG = re.compile(
+    r"\bMRD[- ]?(?:neg\w*|-(?!\w))|\bMRD\s+(?:undetectable|negative)", re.IGNORECASE
+)
 _MRD_POS = re.compile(r"\bMRD[- ]?(?:pos\w*|\+)|\bMRD\s+(?:positive|detectable)", re.IGNORECASE)
+#: An MRD column's cell: "negative", "neg", "<0.01%", "undetectable"; "positive", "0.08%".
+_MRD_CELL_NEG = re.compile(
+    r"\bneg\w*|\bundetect\w*|\bnot detected\b|<\s*(?:0\.01|10)", re.IGNORECASE
+)
+_MRD_CELL_POS = re.compile(r"\bpos\w*|\bdetectable\b|\d+(?:\.\d+)?\s*%", re.IGNORECASE)
 _DEAD = re.compile(r"\b(?:died|dead|deceased|death|expired|succumbed)\b|†", re.IGNORECASE)
 _ALIVE = re.compile(r"\balive\b|\bliving\b", re.IGNORECASE)
 _RELAPSED = re.compile(r"\brelapse[ds]?\b|\brecurrence\b", re.IGNORECASE)
@@ -71,23 +99,30 @@ _MONTHS = re.compile(
     r"(?P<n>\d{1,3}(?:\.\d)?)\s*(?:mo|mos|months?)\b|\b(?:mo|month)\s*(?P<n2>\d{1,3}(?:\.\d)?)\b",
     re.IGNORECASE,
 )
-_YES = re.compile(r"^\W*(?:yes|y|present|\+)\W*$|\bgrade\b|\bacute\b|\bchronic\b|\bskin\b|\bgut\b|\bliver\b", re.IGNORECASE)
+_YES = re.compile(
+    r"^\W*(?:yes|y|present|\+)\W*$|\bgrade\b|\bacute\b|\bchronic\b|\bskin\b|\bgut\b|\bliver\b",
+    re.IGNORECASE,
+)
 _ORDINAL_WORD = re.compile(
     r"\b(?P<o>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\b|(?-i:\bR(?P<r>[1-9])\b)",
     re.IGNORECASE,
 )
 
 
-def _cells(s: Sentence) -> list[tuple[int, int, str]]:
-    """``(start, end, text)`` of each ``|``-separated cell, offsets in the cleaned text, trimmed."""
+def _split(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, text)`` of each ``|``-separated cell of a line, trimmed, offsets in the
+    line; the empty cells outside border pipes ("| 1 | 33 y |") are not cells."""
     out: list[tuple[int, int, str]] = []
     pos = 0
-    text = s.text
     for part in text.split("|"):
         lead = len(part) - len(part.lstrip())
         body = part.strip()
-        out.append((s.start + pos + lead, s.start + pos + lead + len(body), body))
+        out.append((pos + lead, pos + lead + len(body), body))
         pos += len(part) + 1
+    if len(out) > 1 and not out[0][2] and text.lstrip().startswith("|"):
+        out = out[1:]
+    if len(out) > 1 and not out[-1][2] and text.rstrip().endswith("|"):
+        out = out[:-1]
     return out
 
 
@@ -95,18 +130,26 @@ def header_cells(s: Sentence) -> list[str] | None:
     """The column names when ``s`` is the header row of a per-patient table, else ``None``."""
     if s.text.count("|") < 3:
         return None
-    cells = [c.strip() for c in s.text.split("|")]
+    cells = [body for _, _, body in _split(s.text)]
     if not _PATIENT_COLUMN.match(cells[0]):
+        return None
+    # a numbered table of anything else ("No. | parameter | value") is not a patient table
+    if sum(_column(name) is not None for name in cells[1:]) < 2:
         return None
     return cells
 
 
+def rule_line(s: Sentence) -> bool:
+    """A line that only draws the table ("---|:---:|---")."""
+    return "|" in s.text and not s.text.strip(" |-:=+\n\t")
+
+
 def row_label(s: Sentence, width: int) -> int | None:
     """The patient number of a table row with ``width`` cells (as its header), else ``None``."""
-    cells = s.text.split("|")
+    cells = _split(s.text)
     if abs(len(cells) - width) > 1:
         return None
-    m = _ROW_LABEL.match(cells[0])
+    m = _ROW_LABEL.match(cells[0][2])
     if not m:
         return None
     raw = m.group("n")
@@ -123,7 +166,8 @@ def _column(name: str) -> str | None:
 def read_row(reading: Reading, header: list[str], row: Sentence) -> list[Found]:
     """The field values one patient row states, each with its cell as evidence."""
     out: list[Found] = []
-    for name, (start, end, text) in zip(header[1:], _cells(row)[1:], strict=False):
+    cells = [(row.start + a, row.start + b, body) for a, b, body in _split(row.text)]
+    for name, (start, end, text) in zip(header[1:], cells[1:], strict=False):
         column = _column(name)
         if column is None or not text:
             continue
@@ -171,7 +215,12 @@ def _cell(
             yield _found(reading, row, "gvhd", False, span)
         elif _YES.search(text):
             yield _found(reading, row, "gvhd", True, span)
-    if column in ("response", "mrd", "outcome"):
+    if column == "mrd":
+        if _MRD_CELL_NEG.search(text):
+            yield _found(reading, row, "mrd_negative", True, span)
+        elif _MRD_CELL_POS.search(text):
+            yield _found(reading, row, "mrd_negative", False, span)
+    if column in ("response", "outcome"):
         if _MRD_NEG.search(text):
             yield _found(reading, row, "mrd_negative", True, span)
         elif _MRD_POS.search(text):
@@ -197,9 +246,7 @@ def _cell(
             yield _found(reading, row, "relapse_after", True, span)
         elif alive and _IN_REMISSION.search(text):
             yield _found(reading, row, "relapse_after", False, span)
-        months = [
-            float(m.group("n") or m.group("n2")) for m in _MONTHS.finditer(text)
-        ]
+        months = [float(m.group("n") or m.group("n2")) for m in _MONTHS.finditer(text)]
         if months:
             yield _found(reading, row, "follow_up_months", max(months), span)
 

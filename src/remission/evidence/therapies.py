@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from remission.evidence.numbers import NUMBER, ORDINAL, number, ordinal
-from remission.evidence.reading import Found, Mention, Reading, Sentence
+from remission.evidence.numbers import NUMBER, NUMBER_FIRST, ORDINAL, number, ordinal
+from remission.evidence.reading import Found, Mention, Reading, Sentence, quick
 from remission.evidence.segment import PatientScope
 from remission.model.evidence import Evidence, MatchKind
 from remission.model.vocab import load_vocabulary
@@ -103,10 +103,12 @@ _OVERVIEW = re.compile(
     r"\bwe (?:report|describe|present)\b|\bthis (?:case|report)\b|\bhere,?\b|\bto (?:present|describe|report)\b|\baim\b",
     re.IGNORECASE,
 )
+_OVERVIEW = quick(_OVERVIEW, "wthea")
 _COURSES = re.compile(
     rf"\b(?P<n>{NUMBER})\s+(?:cycles?|courses?|blocks?|doses?|infusions?)\s+of\s+(?:\w+[\s-]+){{0,2}}$",
     re.IGNORECASE,
 )
+_COURSES = quick(_COURSES, NUMBER_FIRST)
 _COURSES_AFTER = re.compile(
     rf"^[^.;]{{0,50}}?\b(?:received|receiving|given|completed|administered|in|over|for)\s+(?:a total of\s+)?(?P<d>{NUMBER})\s+(?:cycles?|courses?|blocks?)\b"
     rf"|^[^.;()]{{0,40}}?,\s*(?P<e>{NUMBER})\s+(?:cycles?|courses?)\s*\)"
