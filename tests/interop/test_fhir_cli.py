@@ -77,3 +77,22 @@ def test_a_case_id_used_by_a_bundle_and_a_case_file_is_refused(tmp_path):
     proc = run("import", str(clash), str(FOREIGN), "--db", db, check=False)
     assert proc.returncode == 1 and "case id 'pt-4711' is also used by" in proc.stderr
     assert json.loads(run("list", "--db", db, "--json").stdout) == []
+
+
+def test_an_earlier_version_exports_as_it_was(tmp_path):
+    store_url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    run("import", str(SEED), "--db", store_url)
+    changed = tmp_path / "changed.yaml"
+    text = SEED.read_text(encoding="utf-8")
+    assert "age: {value: 28," in text
+    changed.write_text(text.replace("age: {value: 28,", "age: {value: 29,"), encoding="utf-8")
+    run("import", str(changed), "--db", store_url)
+
+    def exported(*extra: str):
+        out = run("export", "seed-000-ph-pos-cart", "--format", "fhir", "--db", store_url, *extra)
+        return bundle_to_case(json.loads(out.stdout)).patient.age
+
+    assert exported("--version", "1").value == 28
+    assert exported().value == 29
+    refused = run("export", "--format", "csv", "--version", "1", "--db", store_url, check=False)
+    assert refused.returncode == 1 and "--version needs a case id" in refused.stderr

@@ -477,9 +477,13 @@ def export(
     from remission.report.tables import write_csv_tables, write_xlsx_tables
 
     with open_store(db) as store:
+        if case_id is None and version is not None:
+            raise InputError("--version needs a case id")
         ids = [case_id] if case_id else store.ids("case", status="final")
         cases = [
-            doc for doc in (api.get_document(store, i)[0] for i in ids) if isinstance(doc, Case)
+            doc
+            for doc in (api.get_document(store, i, version)[0] for i in ids)
+            if isinstance(doc, Case)
         ]
     if deidentify:
         cases = _deidentified(cases, key, scrub_text)
