@@ -292,6 +292,39 @@ def test_a_deidentified_copy_needs_the_servers_key(web: Web, accounts_url: str) 
     assert shared.headers["content-disposition"] == 'attachment; filename="deidentified-case.yaml"'
 
 
+def test_every_export_format_downloads_for_a_filter_and_de_identified(
+    web: Web, accounts_url: str
+) -> None:
+    editor = web.client("editor")
+    for name in ("seed-001", "synthetic-annotated"):
+        _create(editor, seed_text(name))
+
+    def names(response: httpx.Response) -> set[str]:
+        assert response.status_code == 200, response.text
+        return set(zipfile.ZipFile(io.BytesIO(response.content)).namelist())
+
+    assert "data_clinical_patient.txt" in names(editor.get("/api/export/cbioportal.zip"))
+    assert {"registry.csv", "registry_dictionary.csv", "registry_missing.csv"} == names(
+        editor.get("/api/export/registry.zip")
+    )
+    assert names(editor.get("/api/export/fhir.zip?q=seed-001")) == {
+        "seed-001-cns-cart.json"
+    }
+    assert "case_summaries.csv" in names(editor.get("/api/export/csv.zip"))
+    assert editor.get("/api/export/pdf.zip").status_code == 422
+    refused = editor.get("/api/export-deidentified/fhir.zip")
+    assert refused.status_code == 422 and "REMISSION_DEID_KEY" in refused.text
+    keyed = create_app(WebSettings(db_url=accounts_url, deid_key="k" * 32))
+    with TestClient(keyed) as client:
+        client.cookies.set("remission_session", editor.cookies.get("remission_session"))
+        shared = client.get("/api/export-deidentified/fhir.zip")
+    archive = zipfile.ZipFile(io.BytesIO(shared.content))
+    assert len(archive.namelist()) == 2
+    for name in archive.namelist():
+        text = archive.read(name).decode()
+        assert "seed-001-cns-cart" not in text and "synthetic-annotated" not in text
+
+
 def test_simultaneous_edits_of_one_version_save_exactly_one(live: LiveServer) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

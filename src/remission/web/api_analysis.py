@@ -10,7 +10,7 @@ import warnings
 import zipfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from anyio import to_thread
 from fastapi import (
@@ -28,7 +28,7 @@ from fastapi import (
 
 from remission import api
 from remission.cli.grade import grade_json
-from remission.exceptions import CaseFileError, InputError, Problem
+from remission.exceptions import CaseFileError, DeidentificationError, InputError, Problem
 from remission.model import Case
 from remission.model.assessment import GradeResult
 from remission.search import CaseFilter, documents_matching
@@ -177,6 +177,75 @@ def tables_csv(store: StoreDep, user: ApiUser, case_filter: Filter) -> Response:
             for path in paths:
                 archive.write(path, arcname=path.name)
     return _download(buffer.getvalue(), "application/zip", "remission-tables.zip")
+
+
+ExportFormat = Literal["csv", "cbioportal", "registry", "fhir"]
+
+
+_ZIP: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+}
+
+
+@router.get("/export/{fmt}.zip", response_class=Response, responses=_ZIP)
+def export_zip(store: StoreDep, user: ApiUser, case_filter: Filter, fmt: ExportFormat) -> Response:
+    """The cases a filter selects in one of `remission export`'s formats, as one zip: csv
+    (summary and observation tables with the data dictionary), cbioportal (a study folder),
+    registry (one row per CAR-T infusion, dictionary, missing fields) or fhir (a Bundle per
+    case)."""
+    return _zip(_export_files(_cases(store, case_filter), fmt), f"remission-{fmt}.zip")
+
+
+@router.get("/export-deidentified/{fmt}.zip", response_class=Response, responses=_ZIP)
+def export_zip_deidentified(
+    request: Request, store: StoreDep, user: ApiUser, case_filter: Filter, fmt: ExportFormat
+) -> Response:
+    """As `/export/{fmt}.zip`, written from de-identified copies for sharing (pseudonymous
+    ids, dates shifted per patient, ages 90+ grouped, free text removed; docs/interop.md;
+    `remission export --deidentify`). Needs the server's REMISSION_DEID_KEY."""
+    from remission.interop.deidentify import KEY_ENV, deidentify_cases
+
+    key = get_settings(request).deid_key
+    if not key:
+        raise DeidentificationError(
+            f"de-identified exports are not set up on this server: its administrator sets "
+            f"{KEY_ENV} (16 or more random characters) before `remission serve`"
+        )
+    cases = deidentify_cases(_cases(store, case_filter), key=key)
+    return _zip(_export_files(cases, fmt), f"deidentified-remission-{fmt}.zip")
+
+
+def _zip(files: dict[str, str | bytes], name: str) -> Response:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, content in files.items():
+            archive.writestr(member, content)
+    return _download(buffer.getvalue(), "application/zip", name)
+
+
+def _export_files(cases: list[Case], fmt: str) -> dict[str, str | bytes]:
+    """File name -> content of an export, built by the interop and report modules."""
+    if fmt == "cbioportal":
+        from remission.interop.cbioportal import study_files
+
+        return dict(study_files(cases)[0])
+    if fmt == "registry":
+        from remission.interop.registry import registry_files
+
+        return dict(registry_files(cases))
+    if fmt == "fhir":
+        import json
+
+        from remission.interop.fhir import case_to_bundle
+
+        return {
+            f"{case.id}.json": json.dumps(case_to_bundle(case), ensure_ascii=False, indent=2)
+            for case in cases
+        }
+    from remission.report.tables import write_csv_tables
+
+    with tempfile.TemporaryDirectory(prefix="remission-csv-") as folder:
+        return {path.name: path.read_bytes() for path in write_csv_tables(cases, Path(folder))}
 
 
 # ------------------------------------------------------------------------------------ import
