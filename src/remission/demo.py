@@ -123,6 +123,8 @@ def run_demo(
         prepared = prepare_import(written.files)
         result.virtual = save_prepared(store, prepared, reason=f"demo: virtual cohort, seed {seed}")
         result.files["virtual cohort case files"] = folder
+    result.files.update(_fhir_bundles(cases, out / "fhir"))
+    result.files.update(_extraction(out / "extraction"))
     everyone = load_documents(store)
     cohort_path = out / "cohort-report.html"
     with warnings.catch_warnings():
@@ -141,3 +143,42 @@ def run_demo(
     )
     result.files["this listing"] = readme
     return result
+
+
+def _fhir_bundles(cases: list[Case], folder: Path) -> dict[str, Path]:
+    """Each bundled case as a FHIR R4 Bundle (docs/interop.md): `remission import` reads them."""
+    from remission.interop.fhir import case_to_bundle
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in cases:
+        (folder / f"{case.id}.json").write_text(
+            json.dumps(case_to_bundle(case), ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8",
+        )
+    return {"FHIR R4 Bundles of the bundled cases": folder}
+
+
+#: Corpus texts the demo extracts: a case report, a case series and a cohort abstract.
+DEMO_REPORTS = ("001", "005", "006")
+
+
+def _extraction(folder: Path) -> dict[str, Path]:
+    """Extract a few report texts of the annotated corpus (written for the project) into draft
+    case files and the `remission extract --json` objects (docs/extraction.md)."""
+    from remission.evidence.api import drafts_for, extract_files, write_drafts
+    from remission.evidence.corpus import load_corpus
+
+    chosen = [d.text_path for d in load_corpus(splits=("dev",)) if d.name[:3] in DEMO_REPORTS]
+    items = extract_files(chosen)
+    drafts = [doc for item in items for doc in drafts_for(item)]
+    write_drafts(drafts, folder / "drafts")
+    results = folder / "extracted.json"
+    results.write_text(
+        json.dumps([item.result.to_json() for item in items], indent=2, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    return {
+        "report texts read (extract)": chosen[0].parent,
+        "extracted values with evidence (JSON)": results,
+        "draft case files to review (remission review)": folder / "drafts",
+    }

@@ -191,7 +191,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         store = Store(settings.db_url or default_url())
         app.state.store = store
         Accounts(store).purge_expired()
-        await to_thread.run_sync(_warm_up, store)
+        await to_thread.run_sync(_warm_up, store, settings.server_gc)
         try:
             yield
         finally:
@@ -216,10 +216,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     return app
 
 
-def _warm_up(store: Store) -> None:
-    """Load the search index now rather than on the first visitor's request, then take every
-    object loaded so far (the index's summaries, modules, vocabularies) out of the cyclic garbage
-    collector's work (:func:`gc.freeze`).
+def _warm_up(store: Store, server_gc: bool) -> None:
+    """Load the search index now rather than on the first visitor's request; with
+    ``server_gc`` (``WebSettings.server_gc``: on in ``remission serve``), then take every object
+    loaded so far (the index's summaries, modules, vocabularies) out of the cyclic garbage
+    collector's work (:func:`gc.freeze`, after one full collection so no garbage is kept).
 
     With 10,000 cases a full collection otherwise walks the whole index: about 110 ms during
     which the worker answers nobody, every few seconds under load (the slowest 5 % of requests).
@@ -229,6 +230,9 @@ def _warm_up(store: Store) -> None:
     collections walk every cached case page context (:mod:`remission.web.pages.cases`).
     """
     search_cases(store, CaseFilter(limit=1))
+    if not server_gc:
+        return
+    gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 

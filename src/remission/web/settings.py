@@ -46,6 +46,13 @@ class WebSettings(BaseModel):
         "through the same worker takes effect at once; through another worker or the CLI, "
         "within this time.",
     )
+    server_gc: bool = Field(
+        False,
+        description="Tune Python's garbage collector for a long-running server process: freeze "
+        "what is loaded at start-up and collect the youngest generation less often "
+        "(remission.web.app._warm_up). from_env, which `remission serve` uses, turns it on "
+        "(REMISSION_SERVER_GC=0 turns it off); apps made in tests leave their process alone.",
+    )
     login_attempts: int = Field(
         5, ge=1, description="Failed sign-ins allowed per user name and client in the window."
     )
@@ -63,8 +70,8 @@ class WebSettings(BaseModel):
 
     @classmethod
     def from_env(cls, **overrides: Any) -> WebSettings:
-        """Settings from ``REMISSION_DB``, ``REMISSION_DEID_KEY`` and ``REMISSION_COOKIE_SECURE``,
-        then ``overrides``."""
+        """Settings from ``REMISSION_DB``, ``REMISSION_DEID_KEY``, ``REMISSION_COOKIE_SECURE`` and
+        ``REMISSION_SERVER_GC`` (default on), then ``overrides``."""
         values: dict[str, Any] = {}
         if os.environ.get("REMISSION_DB", "").strip():
             values["db_url"] = os.environ["REMISSION_DB"].strip()
@@ -73,5 +80,7 @@ class WebSettings(BaseModel):
         secure = os.environ.get("REMISSION_COOKIE_SECURE", "").strip().lower()
         if secure:
             values["cookie_secure"] = secure in ("1", "true", "yes", "on")
+        server_gc = os.environ.get("REMISSION_SERVER_GC", "1").strip().lower()
+        values["server_gc"] = server_gc in ("1", "true", "yes", "on")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
