@@ -310,12 +310,29 @@ def _stored_case(store: Store, doc_id: str) -> tuple[Case, int]:
     return doc, record.version
 
 
-def _save(
-    store: Store, case: Case, *, author: str, reason: str, expected_version: int
-) -> SaveResult:
-    return store.save(
-        record_for(case), author=author, reason=reason, expected_version=expected_version
+def _review_step(
+    store: Store,
+    doc_id: str,
+    change: Callable[[Case], Case],
+    *,
+    reviewer: str,
+    reason: str,
+    expected_version: int | None,
+) -> tuple[Case, SaveResult]:
+    """Load a stored draft, apply one review step, save the result as a new version.
+
+    ``expected_version`` (the version the reviewer saw; default the one just read) guards
+    against overwriting someone else's decision (:class:`~remission.exceptions.VersionConflictError`).
+    """
+    case, version = _stored_case(store, doc_id)
+    updated = change(case)
+    saved = store.save(
+        record_for(updated),
+        author=reviewer,
+        reason=reason[:500],
+        expected_version=version if expected_version is None else expected_version,
     )
+    return updated, saved
 
 
 def review_value(
@@ -328,23 +345,17 @@ def review_value(
     expected_version: int | None = None,
     note: str | None = None,
 ) -> tuple[Case, SaveResult]:
-    """Apply one decision to a stored draft and save it as a new version.
-
-    The version is saved with the reason ``review: <action> <field>``; ``expected_version`` (the
-    version the reviewer saw) guards against overwriting someone else's decision
-    (:class:`~remission.exceptions.VersionConflictError`).
-    """
-    reviewer = reviewer or current_user()
-    case, version = _stored_case(store, doc_id)
-    updated = decide(case, field, action, value=value, reviewer=reviewer, note=note)
-    saved = _save(
+    """Apply one decision to a stored draft and save it as a new version with the reason
+    ``review: <action> <field>``."""
+    who = reviewer or current_user()
+    return _review_step(
         store,
-        updated,
-        author=reviewer,
-        reason=f"review: {action} {field}"[:500],
-        expected_version=version if expected_version is None else expected_version,
+        doc_id,
+        lambda case: decide(case, field, action, value=value, reviewer=who, note=note),
+        reviewer=who,
+        reason=f"review: {action} {field}",
+        expected_version=expected_version,
     )
-    return updated, saved
 
 
 def accept_all_values(
@@ -354,17 +365,15 @@ def accept_all_values(
     expected_version: int | None = None,
 ) -> tuple[Case, SaveResult]:
     """Accept every pending value of a stored draft (one new version)."""
-    reviewer = reviewer or current_user()
-    case, version = _stored_case(store, doc_id)
-    updated = accept_all(case, reviewer=reviewer)
-    saved = _save(
+    who = reviewer or current_user()
+    return _review_step(
         store,
-        updated,
-        author=reviewer,
+        doc_id,
+        lambda case: accept_all(case, reviewer=who),
+        reviewer=who,
         reason="review: accept all pending values",
-        expected_version=version if expected_version is None else expected_version,
+        expected_version=expected_version,
     )
-    return updated, saved
 
 
 def finalize_draft(
@@ -374,17 +383,15 @@ def finalize_draft(
     expected_version: int | None = None,
 ) -> tuple[Case, SaveResult]:
     """Finalise a stored draft whose values are all decided (saved with ``review: finalize``)."""
-    reviewer = reviewer or current_user()
-    case, version = _stored_case(store, doc_id)
-    final = finalize(case, reviewer=reviewer)
-    saved = _save(
+    who = reviewer or current_user()
+    return _review_step(
         store,
-        final,
-        author=reviewer,
+        doc_id,
+        lambda case: finalize(case, reviewer=who),
+        reviewer=who,
         reason="review: finalize",
-        expected_version=version if expected_version is None else expected_version,
+        expected_version=expected_version,
     )
-    return final, saved
 
 
 def text_sha256(text: str) -> str:
