@@ -50,6 +50,7 @@ import httpx
 from remission import api
 from remission.store import RecordIn, Store
 from remission.store.pgtest import TempPostgres
+from remission.store.users import Accounts
 from remission.synth import generate_cohort
 from remission.web.testing import add_account, free_port
 
@@ -200,6 +201,12 @@ async def load(base: str, ids: list[str], args: argparse.Namespace) -> None:
         ("API list + search /api/cases?...", [f"/api/cases?{q}" for q in LIST_QUERIES]),
         ("API case /api/cases/{id}", [f"/api/cases/{i}" for i in sample]),
     ]  # fmt: skip
+    keys = ["case", "case-again", "list", "api-list", "api-case"]
+    if args.only:
+        unknown = set(args.only) - set(keys)
+        if unknown:
+            raise SystemExit(f"--only: unknown scenario(s) {sorted(unknown)}; choose from {keys}")
+        scenarios = [s for k, s in zip(keys, scenarios, strict=True) if k in args.only]
     for _, paths in scenarios:  # warm every worker's caches (the summary index)
         await asyncio.gather(*(c.get(paths[0]) for c in clients))
     for name, paths in scenarios:
@@ -269,6 +276,12 @@ def main() -> None:
         "--seconds", type=int, default=20, help="seconds per scenario (wrk; httpx: --requests)"
     )
     parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="SCENARIO",
+        help="run only these scenarios: case, case-again, list, api-list, api-case",
+    )
+    parser.add_argument(
         "--url",
         help="a PostgreSQL database: empty, or filled by an earlier run (then reused as it is); "
         "default: a throwaway one",
@@ -292,9 +305,12 @@ def main() -> None:
         if stored == 0:
             seconds = fill(url, args.n, args.seed, args.processes)
             print(f"stored {args.n} virtual patients in {seconds:.1f} s")
-            add_account(url, "admin", PASSWORD, role="admin")
         else:
             print(f"reusing the {stored} cases already in the store")
+        with Store(url) as store:
+            has_admin = Accounts(store).get("admin") is not None
+        if not has_admin:
+            add_account(url, "admin", PASSWORD, role="admin")
         with Store(url) as store:
             ids = store.ids("case")
         with server(url, args.workers) as base:

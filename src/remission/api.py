@@ -28,8 +28,16 @@ from remission.casefile import (
     load_file,
     load_files,
 )
-from remission.exceptions import CaseFileError, CaseNotFoundError, DuplicateIdError, Problem
+from remission.exceptions import (
+    CaseFileError,
+    CaseNotFoundError,
+    DuplicateIdError,
+    Problem,
+    RemissionError,
+)
 from remission.model import Case, CaseSummary, CohortAggregate, CohortSummary
+from remission.report.case_data import case_report_data
+from remission.rules.episodes import grade_case
 from remission.rules.summary import summarize, summarize_cohort
 from remission.store import ListRow, RecordIn, SaveResult, Store, StoredRecord, VersionInfo
 
@@ -37,6 +45,7 @@ __all__ = [
     "ImportOutcome",
     "ImportReport",
     "current_user",
+    "document_from_record",
     "document_schema",
     "export_document",
     "get_document",
@@ -73,14 +82,30 @@ def summarize_document(doc: Document) -> Summary:
 
 
 def record_for(doc: Document) -> RecordIn:
-    """The store record of a validated document: the document and its summary as JSON."""
-    summary = summarize_document(doc).model_dump(mode="json", by_alias=True)
+    """The store record of a validated document: the document, its summary and, for a Case,
+    its report data (:func:`remission.report.case_data.case_report_data`), all as JSON.
+
+    The report data is derived here, once per saved version, so showing a stored case (the web
+    app's case page) needs no derivation.
+    """
+    report: dict[str, Any] | None = None
+    if isinstance(doc, Case):
+        grading = grade_case(doc)
+        case_summary = summarize(doc, grading=grading)
+        summary = case_summary.model_dump(mode="json", by_alias=True)
+        try:
+            report = case_report_data(doc, grading=grading, summary=case_summary)
+        except RemissionError:  # shown later, when the case is shown and this is derived again
+            report = None
+    else:
+        summary = summarize_document(doc).model_dump(mode="json", by_alias=True)
     return RecordIn(
         id=doc.id,
         kind=doc.kind,
         document=doc.model_dump(mode="json", by_alias=True, exclude_none=True),
         summary=summary,
         status=doc.status,
+        report=report,
     )
 
 
@@ -234,8 +259,12 @@ def get_document(
 ) -> tuple[Document, StoredRecord]:
     """A stored document (validated again against the current schema) and its record."""
     record = store.get(doc_id, version)
-    doc = document_from_data(record.document, where=f"{doc_id} (version {record.version})")
-    return doc, record
+    return document_from_record(record), record
+
+
+def document_from_record(record: StoredRecord) -> Document:
+    """The document of a stored version, validated again against the current schema."""
+    return document_from_data(record.document, where=f"{record.id} (version {record.version})")
 
 
 def load_documents(

@@ -353,12 +353,12 @@ class _SummaryIndex:
             rows = dict(self._rows)
         else:
             rows = {}
-        with store.engine.connect() as connection:
+        with store.reader.connect() as connection:
             rows.update((r[0], _row(r)) for r in connection.execute(statement))
         count, versions, newest = token
         if len(rows) != count or sum(r.version for r, _ in rows.values()) != versions:
             # A save that began before the last refresh committed after it: read everything.
-            with store.engine.connect() as connection:
+            with store.reader.connect() as connection:
                 rows = {r[0]: _row(r) for r in connection.execute(select(*_COLUMNS))}
             token = (len(rows), sum(r.version for r, _ in rows.values()), newest)
         self._rows = rows
@@ -367,7 +367,7 @@ class _SummaryIndex:
 
 
 def _token(store: Store) -> _Token:
-    with store.engine.connect() as connection:
+    with store.reader.connect() as connection:
         row = connection.execute(
             select(
                 func.count(),

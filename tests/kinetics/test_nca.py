@@ -175,6 +175,17 @@ def test_no_terminal_phase_when_rising_or_too_few():
     assert r2.half_life is None and "not declining" in r2.unavailable["half_life"]
 
 
+@pytest.mark.parametrize("k", [1.0, 0.5, 3.0])
+def test_equal_levels_after_the_peak_are_flat_at_any_scale(k):
+    # three equal levels after Tmax: ln(level) differs only by rounding, which must not be
+    # read as a decline (a λz of ~1e-17/day gave an AUC0-inf of ~1e35); found by hypothesis
+    days = [0, 1, 2, 3, 4, 5, 6, 7]
+    levels = np.array([0, 0, 0, 182105.0, 182104.5, 182104.5, 0, 182104.5]) * k
+    r = nca(Profile.from_arrays(days, levels))
+    assert r.half_life is None and "not declining" in r.unavailable["half_life"]
+    assert r.auc_inf is None
+
+
 # ---------------------------------------------------------------- thin and bad data
 def test_all_blq_profile_says_what_cannot_be_computed():
     p = Profile.from_arrays([0, 7, 14, 28], [None] * 4, blq=[True] * 4, lloq=10)

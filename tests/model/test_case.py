@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from remission.model import CarTInfusion, Case
+from remission.model.time import parse_time
 
 
 def case(**kw):
@@ -227,3 +228,27 @@ def test_daily_assessments_use_the_bedside_vocabulary():
     assert c.assessments[0].crs.syndrome == "crs"
     with pytest.raises(ValidationError):
         case(timeline=[{"id": "car1", "type": "car_t_infusion"}], assessments=[{"at": "car1+1d"}])
+
+
+def test_an_interval_asked_again_is_the_same_and_a_copy_works_out_its_own():
+    c = case(
+        diagnosis={"date": "2020-01-10"},
+        timeline=[
+            {"id": "rel1", "type": "relapse", "date": "2021-01-01"},
+            {"id": "car1", "type": "car_t_infusion", "date": "rel1+60d"},
+        ],
+    )
+    first = c.interval("rel1", "car1")
+    assert c.interval("rel1", "car1") == first and first.days == 60
+    # a copy with another timeline must not keep the original's times or intervals
+    moved = c.model_copy(
+        update={
+            "timeline": (
+                c.timeline[0],
+                c.timeline[1].model_copy(update={"date": parse_time("rel1+90d")}),
+            )
+        }
+    )
+    assert moved.interval("rel1", "car1").days == 90
+    assert moved.time_of("car1") != c.time_of("car1")
+    assert c.interval("rel1", "car1").days == 60

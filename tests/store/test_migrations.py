@@ -122,3 +122,39 @@ def test_a_failed_migration_leaves_the_database_as_it_was(store_url: str) -> Non
     with pytest.raises(StoreError, match="could not open the store"):
         Store(store_url)
     assert _tables(store_url) == {"record_versions"}
+
+
+def test_upgrading_a_0002_store_keeps_its_versions_and_adds_the_report_column(
+    store_url: str,
+) -> None:
+    """A store saved before migration 0003 opens with its data intact; its versions have no
+    report data (NULL), which the case page derives when it shows them."""
+    from remission.store.migrate import alembic_config
+
+    engine = create_engine(normalise_url(store_url))
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection=connection), "0002")
+    with engine.begin() as connection:
+        now = "2026-01-02 03:04:05+00:00"
+        connection.execute(
+            text(
+                "INSERT INTO records (id, kind, status, current_version, content_hash, "
+                "created_at, updated_at, summary, search_text) VALUES ('old', 'case', 'final', 1, "
+                f"'h', '{now}', '{now}', '{{\"n\": 1}}', 'old')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO record_versions (id, version, status, document, summary, "
+                "content_hash, author, reason, created_at) VALUES ('old', 1, 'final', "
+                f"'{{\"id\": \"old\"}}', '{{\"n\": 1}}', 'h', 'ana', 'before 0003', '{now}')"
+            )
+        )
+    engine.dispose()
+
+    with Store(store_url) as store:
+        record = store.get("old")
+        assert record.document == {"id": "old"} and record.summary == {"n": 1}
+        assert record.report is None
+        assert record.author == "ana" and record.reason == "before 0003"
+    assert _revisions(store_url) == [HEAD_REVISION]

@@ -39,7 +39,9 @@ def fail(error: RemissionError) -> None:
     """Print an error for a person and exit with status 1."""
     if isinstance(error, InputError):
         n = len(error.problems)
-        stored = "; nothing was stored" if isinstance(error, CaseFileError | DuplicateIdError) else ""
+        stored = (
+            "; nothing was stored" if isinstance(error, CaseFileError | DuplicateIdError) else ""
+        )
         err.print(
             f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} found{stored}.",
             highlight=False,

@@ -702,7 +702,9 @@ def demo(
     for label, path in result.files.items():
         out.print(f"{label}: {path}", highlight=False)
     if "cohort report (HTML)" in result.files:
-        out.print(f"open the cohort report: {result.files['cohort report (HTML)']}", highlight=False)
+        out.print(
+            f"open the cohort report: {result.files['cohort report (HTML)']}", highlight=False
+        )
 
 
 def _outcome_cell(outcome: dict) -> str:

@@ -65,8 +65,6 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-
-
 def _num(x: float | None, digits: int = 4) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "—"

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from remission.evidence.result import DocumentKind, ExtractedEvent, ExtractionResult, PatientResult
 
-_LAZY = {"RuleExtractor": "remission.evidence.extract", "extract_text": "remission.evidence.extract"}
+_LAZY = {
+    "RuleExtractor": "remission.evidence.extract",
+    "extract_text": "remission.evidence.extract",
+}
 
 __all__ = [
     "DocumentKind",

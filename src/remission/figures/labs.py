@@ -8,9 +8,10 @@ case reports do; values below quantification are drawn as open markers at the LL
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from remission.model import Case, DiseaseAssessment, ObservationSeries, Relapse, load_vocabulary
 
@@ -53,6 +54,9 @@ def plot_labs(
     if not chosen:
         return None
     units = list(dict.fromkeys(s.unit for s in chosen))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(6.4, 2.6 * len(units)), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(units), 1, squeeze=False)[:, 0]
@@ -123,6 +127,9 @@ def plot_burden(case: Case, anchor: str | None = None, *, dpi: int = 150) -> Fig
     pts = burden_points(case, anchor)
     if not pts:
         return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(6.4, 2.8), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

@@ -10,10 +10,10 @@ timeline, evenly spaced, and says so on the axis: positions are then a sequence,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from remission.model import (
     HSCT,
@@ -214,6 +214,9 @@ def plot_timeline(
 ) -> Figure:
     """The therapeutic-process figure of one case (see the module doc)."""
     data = timeline_data(case, anchor)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

@@ -239,6 +239,10 @@ class TerminalPhase:
         }
 
 
+#: The smallest change of ln(level) across a terminal phase read as a decline (λz > 0).
+FLAT_LOG_CHANGE = 1e-9
+
+
 def terminal_phase(
     days: FloatArray,
     levels: FloatArray,
@@ -250,7 +254,8 @@ def terminal_phase(
     """Choose the terminal log-linear phase as PKNCA does by default; return it or a reason.
 
     Candidates are the last n quantifiable levels strictly after Tmax (n ≥ ``min_points``); each
-    is fitted by least squares of ln(level) on day; among fits with λz > 0, the best adjusted R²
+    is fitted by least squares of ln(level) on day; among fits with λz > 0 (a fall of ln(level)
+    over the phase above ``FLAT_LOG_CHANGE``, so equal levels are flat), the best adjusted R²
     wins, and fits within ``adj_r2_tolerance`` of it prefer more points (PKNCA ``half.life``
     with ``adj.r.squared.factor``; reference kinetics.md §2.5–2.6).
     """
@@ -272,7 +277,9 @@ def terminal_phase(
         ss_tot = float(np.sum((yy - ym) ** 2))
         r2 = 1.0 if ss_tot == 0.0 else 1.0 - ss_res / ss_tot
         r2_adj = 1.0 - (1.0 - r2) * (n - 1) / (n - 2)
-        if slope < 0:
+        # a fall of under one part in 10^9 across the phase is rounding of equal levels, not a
+        # decline: λz from it would be ~1e-17/day and AUCinf astronomically large
+        if slope < 0 and -slope * float(tt[-1] - tt[0]) > FLAT_LOG_CHANGE:
             fits.append((r2_adj, n, -slope, icpt))
     if not fits:
         return "levels are not declining over the last samples: no terminal phase"

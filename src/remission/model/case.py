@@ -8,9 +8,9 @@ before it starts). With partial dates a conflict is reported only when it is cer
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -50,6 +50,8 @@ __all__ = ["SCHEMA_VERSION", "Case", "CaseConsistencyError", "DailyAssessment", 
 
 SCHEMA_VERSION: Literal[1] = 1
 DIAGNOSIS_REF = "diagnosis"
+_INTERVAL_MEMO = 4096  # intervals remembered per case (a case asks for a few dozen)
+_DERIVED_ATTRIBUTES = ("resolved_times", "_events_by_id", "_intervals")  # cached properties
 
 E = TypeVar("E")
 
@@ -286,6 +288,15 @@ class Case(Frozen):
 
     # -- navigation ---------------------------------------------------------------------------
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (pydantic's), without what this case worked out from its own fields (times,
+        intervals): pydantic copies those along, and they would be wrong for a copy whose
+        timeline or diagnosis ``update`` changed."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in _DERIVED_ATTRIBUTES:
+            copied.__dict__.pop(name, None)
+        return copied
+
     @cached_property
     def resolved_times(self) -> dict[str, ResolvedTime]:
         """Every event (and ``diagnosis``) placed on an axis; see :mod:`remission.model.time`."""
@@ -378,6 +389,21 @@ class Case(Frozen):
         case's axes and compared at the precision the data allow; ``None`` when they lie on
         different axes (one dated, one counted from an undated event): unknowable, never guessed.
         """
+        # the case is frozen, so an interval once worked out stays true: the rules ask for the
+        # same few (grading, responses and outcomes each measure from the infusion)
+        key = (start, end)
+        if key in self._intervals:
+            return self._intervals[key]
+        found = self._interval(start, end)
+        if len(self._intervals) < _INTERVAL_MEMO:
+            self._intervals[key] = found
+        return found
+
+    @cached_property
+    def _intervals(self) -> dict[tuple[Point, Point], Interval | None]:
+        return {}
+
+    def _interval(self, start: Point, end: Point) -> Interval | None:
         start_chain = {ref: (lo, hi) for ref, lo, hi in self.offset_chain(start)}
         for ref, elo, ehi in self.offset_chain(end):
             if ref in start_chain:

@@ -23,10 +23,13 @@ from remission.exceptions import VocabularyError
 __all__ = ["Term", "Vocabulary", "load_vocabulary", "normalize_key", "vocabulary_names"]
 
 
+_IGNORED = re.compile(r"[\s_\-./,()'’]+")
+
+
 def normalize_key(text: str) -> str:
     """Fold a surface form for lookup: case, spaces, hyphens, dots and slashes don't matter."""
     text = text.strip().lower().replace("α", "alpha").replace("γ", "gamma").replace("µ", "u")
-    return re.sub(r"[\s_\-./,()'’]+", "", text)
+    return _IGNORED.sub("", text)
 
 
 class Term(BaseModel):
@@ -70,13 +73,20 @@ class Vocabulary(BaseModel):
     def _index(self) -> dict[str, Term]:
         return {normalize_key(f): t for t in self.terms for f in t.surface_forms()}
 
+    @cached_property
+    def _by_id(self) -> dict[str, Term]:
+        return {t.id: t for t in self.terms}
+
     def lookup(self, text: str) -> Term | None:
         """The term a surface form names, or ``None``."""
-        return self._index.get(normalize_key(text))
+        # a canonical id names its own term (collisions are refused when the vocabulary loads)
+        term = self._by_id.get(text)
+        return term if term is not None else self._index.get(normalize_key(text))
 
     def get(self, term_id: str) -> Term:
-        term = self.lookup(term_id)
-        if term is None or term.id != term_id:
+        """The term with this canonical id (``KeyError`` for anything else, synonyms included)."""
+        term = self._by_id.get(term_id)
+        if term is None:
             raise KeyError(f"{term_id!r} is not a term of vocabulary {self.name!r}")
         return term
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from remission.exceptions import InputError
 from remission.model import (
     HSCT,
     CarTInfusion,
@@ -32,7 +33,7 @@ from remission.model import (
     ToxicityEpisode,
     load_vocabulary,
 )
-from remission.rules.episodes import grade_case
+from remission.rules.episodes import CaseGrading, grade_case
 from remission.rules.mrd import mrd_negative
 from remission.rules.response import RESPONSE_RANK
 
@@ -147,8 +148,21 @@ def _stated_for(ev: ToxicityEpisode, index: Sequence[Event], pos: dict[str, int]
     return before[-1] if before else None
 
 
-def summarize(case: Case, *, mrd_thresholds: dict[str, float] | None = None) -> CaseSummary:
-    """The CaseSummary of one Case. Pure: reads only the Case."""
+def summarize(
+    case: Case,
+    *,
+    mrd_thresholds: dict[str, float] | None = None,
+    grading: CaseGrading | None = None,
+) -> CaseSummary:
+    """The CaseSummary of one Case. Pure: reads only the Case.
+
+    ``grading``: :func:`~remission.rules.episodes.grade_case` of this same case when the caller
+    has it already (the case report needs both), so the assessments are not graded twice.
+    """
+    if grading is not None and grading.case_id != case.id:
+        raise InputError(
+            f"the grading given is of case {grading.case_id!r}, not of case {case.id!r}"
+        )
     pos = _position(case)
     index = case.index_events()
     index_ids = {ev.id for ev in index}
@@ -225,7 +239,8 @@ def summarize(case: Case, *, mrd_thresholds: dict[str, float] | None = None) -> 
 
     # toxicity: stated maximum grades of episodes following an index therapy; an index therapy
     # with daily assessments but no stated grade gets the ASTCT 2019 grade computed from them
-    grading = grade_case(case) if case.assessments else None
+    if grading is None and case.assessments:
+        grading = grade_case(case)
 
     def max_grade(syndrome: Literal["crs", "icans"]) -> int | None:
         stated = [

@@ -27,7 +27,7 @@ from remission.exceptions import StoreError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The newest migration; a database at this revision needs nothing."""
 
 VERSION_TABLE = "alembic_version"

@@ -29,7 +29,9 @@ class RecordIn:
     dicts, lists, strings, finite numbers, booleans or None (what ``model_dump(mode="json")``
     gives). They come back from the store equal to what went in, key order included.
     ``summary`` is the flat row shown in lists and used by cohort analysis; it is kept beside the
-    document so listing never has to read documents.
+    document so listing never has to read documents. ``report`` (optional, JSON-able too) is
+    what was derived for showing this version (the case page's data), kept so showing it needs
+    no derivation; it is not part of what makes a save "unchanged".
     """
 
     id: str
@@ -37,6 +39,7 @@ class RecordIn:
     document: dict[str, Any]
     summary: dict[str, Any] = field(default_factory=dict)
     status: Status = "final"
+    report: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ class StoredRecord:
     reason: str
     created_at: datetime
     content_hash: str
+    report: dict[str, Any] | None = None
 
     @property
     def is_latest(self) -> bool:

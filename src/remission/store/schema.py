@@ -114,6 +114,8 @@ record_versions = Table(
     Column("status", String(16), nullable=False),
     Column("document", JSON, nullable=False),
     Column("summary", JSON, nullable=False),
+    # what was derived for showing this version (the case page's data); NULL when none was
+    Column("report", JSON(none_as_null=True), nullable=True),
     Column("content_hash", String(64), nullable=False),
     Column("author", Text, nullable=False),
     Column("reason", Text, nullable=False),

@@ -110,7 +110,7 @@ class Accounts:
     def _connect(self, what: str, *, write: bool = False) -> Iterator[Connection]:
         with (
             database_errors(f"could not {what} in the store {self._store.url}", self._store.url),
-            self._store.engine.connect() as connection,
+            (self._store.engine if write else self._store.reader).connect() as connection,
         ):
             if write:
                 connection.execution_options(sqlite_begin="IMMEDIATE")

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from remission.api import get_document
+from remission.api import document_from_record
 from remission.casefile import Document
 from remission.exceptions import CaseNotFoundError, InputError, Problem, StoreError
 from remission.store import Store, StoredRecord
@@ -102,10 +102,31 @@ def load_document(
     request: Request, doc_id: str, version: int | None = None
 ) -> tuple[Document, StoredRecord] | HTMLResponse:
     """A stored document and its record, or an error page (404 unknown id, 422 unreadable)."""
+    record = load_record(request, doc_id, version)
+    if isinstance(record, HTMLResponse):
+        return record
+    doc = document_of(request, record)
+    if isinstance(doc, HTMLResponse):
+        return doc
+    return doc, record
+
+
+def load_record(
+    request: Request, doc_id: str, version: int | None = None
+) -> StoredRecord | HTMLResponse:
+    """A stored version as the store keeps it (not validated), or an error page (404, 503)."""
     try:
-        return get_document(store_of(request), doc_id, version)
+        return store_of(request).get(doc_id, version)
     except CaseNotFoundError as exc:
         return error_page(request, 404, "Not found", str(exc))
+    except StoreError as exc:
+        return error_page(request, 503, "The store cannot be read", str(exc))
+
+
+def document_of(request: Request, record: StoredRecord) -> Document | HTMLResponse:
+    """The document of a stored version, validated against the current schema, or a 422 page."""
+    try:
+        return document_from_record(record)
     except InputError as exc:
         return error_page(
             request,
@@ -113,8 +134,6 @@ def load_document(
             "This version cannot be read",
             "; ".join(problem_lines(exc.problems)),
         )
-    except StoreError as exc:
-        return error_page(request, 503, "The store cannot be read", str(exc))
 
 
 async def read_form(request: Request) -> FormData:

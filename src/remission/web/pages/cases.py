@@ -1,12 +1,13 @@
 """The case list (search and filters) and the case page (what a case report shows, live).
 
-The case page is assembled by :func:`remission.report.case_report.case_report_context` without
-figures (the same summary, derived grades with their drivers, responses and intervals as the
-HTML report); figures are separate image routes (:mod:`remission.web.pages.figures`) and the
-CAR-T kinetics panel (model fitting takes a while) comes as an HTMX fragment once the page is
-shown, so the page itself stays fast. Each worker keeps the derived context of the case versions
-viewed last (a stored version never changes), so a repeated view costs one history query and the
-template.
+The case page shows :func:`remission.report.case_data.case_report_data` (the same summary,
+derived grades with their drivers, responses and intervals as the HTML report), which the store
+keeps beside each version from the moment it is saved, so showing a case derives nothing and
+does not even validate the document; versions without it (saved by another remission version)
+are derived when shown. Figures are separate image routes (:mod:`remission.web.pages.figures`)
+and the CAR-T kinetics panel (model fitting takes a while) comes as an HTMX fragment once the
+page is shown. Each worker also keeps the context of the case versions viewed last (a stored
+version never changes), so a repeated view costs one history query and the template.
 """
 
 from __future__ import annotations
@@ -22,25 +23,22 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from remission.api import export_document, summarize_document
-from remission.casefile import Document
 from remission.exceptions import CaseNotFoundError
-from remission.figures.labs import LAB_KINDS, burden_points
 from remission.kinetics.from_case import car_t_series
-from remission.model import Case, load_vocabulary
-from remission.report.case_report import (
-    case_report_context,
-    kinetics_panels,
-    render_case_report,
-)
+from remission.model import Case
+from remission.report.case_data import case_report_data, report_stamp
+from remission.report.case_report import kinetics_panels, render_case_report
 from remission.search import search_cases
 from remission.store import StoredRecord, VersionInfo
 from remission.web.deps import page_user
 from remission.web.diffs import version_diff
 from remission.web.pages._common import (
     attachment,
+    document_of,
     error_page,
     is_htmx,
     load_document,
+    load_record,
     quiet_warnings,
     store_of,
     warnings_held,
@@ -155,27 +153,12 @@ def _history_rows(versions: list[VersionInfo]) -> list[dict[str, Any]]:
     ]
 
 
-def _has_labs(case: Case) -> bool:
-    vocab = load_vocabulary("analytes")
-    return any(vocab.get(s.analyte).attributes.get("kind") in LAB_KINDS for s in case.observations)
-
-
-def _has_burden(case: Case) -> bool:
-    index = case.index_events()
-    anchor = index[0].id if index else "diagnosis"
-    try:
-        return bool(burden_points(case, anchor))
-    except (KeyError, ValueError):
-        return False
-
-
 @dataclass(frozen=True, slots=True)
 class _CaseView:
     """What the case page shows of one stored version, computed once (versions never change)."""
 
     record: StoredRecord
-    doc: Document
-    context: dict[str, Any]  # case_report_context and the panels' flags, without version_line
+    context: dict[str, Any]  # the report data (a Case) or the document and summary (a cohort)
 
 
 _views: OrderedDict[tuple[str, str, int], _CaseView] = OrderedDict()
@@ -184,23 +167,24 @@ VIEW_CACHE_SIZE = 256
 """Case versions whose page context each worker keeps (a few hundred kB each at most)."""
 
 
-def _view_of(doc: Document, record: StoredRecord) -> _CaseView:
+def _view_of(request: Request, record: StoredRecord) -> _CaseView | HTMLResponse:
+    """The page context of a stored version: the report data saved with it when it is of this
+    remission version (nothing to derive or even validate), else derived from the document."""
+    report = record.report
+    if record.kind == "case" and isinstance(report, dict) and report.get("stamp") == report_stamp():
+        return _CaseView(record, report)
+    doc = document_of(request, record)
+    if isinstance(doc, HTMLResponse):
+        return doc
     if not isinstance(doc, Case):
         summary = summarize_document(doc).model_dump(mode="json", by_alias=True)
-        return _CaseView(record, doc, {"doc": doc, "summary": summary})
-    ctx = case_report_context(doc, figures=False)
-    ctx["has_labs"] = _has_labs(doc)
-    ctx["has_burden"] = _has_burden(doc)
-    ctx["series"] = [
-        {"id": s.id, "label": f"{load_vocabulary('analytes').get(s.analyte).label} ({s.specimen})"}
-        for s in car_t_series(doc)
-    ]
-    ctx["assessment_count"] = len(doc.assessments)
-    return _CaseView(record, doc, ctx)
+        return _CaseView(record, {"doc": doc, "summary": summary})
+    return _CaseView(record, case_report_data(doc))
 
 
 def _case_view(request: Request, case_id: str, version: int) -> _CaseView | HTMLResponse:
-    """The page context of ``version`` of ``case_id``: from the cache, else loaded and derived.
+    """The page context of ``version`` of ``case_id``: from the cache, else loaded (and derived
+    when the store has no current report data for it).
 
     Keyed by (store, id, version): a stored version is immutable, so an entry never goes stale;
     a new save is a new version and so a new key. Least recently used entries go first.
@@ -211,15 +195,17 @@ def _case_view(request: Request, case_id: str, version: int) -> _CaseView | HTML
         if view is not None:
             _views.move_to_end(key)
             return view
-    found = load_document(request, case_id, version)
-    if not isinstance(found, tuple):
+    record = load_record(request, case_id, version)
+    if isinstance(record, HTMLResponse):
+        return record
+    found = _view_of(request, record)
+    if isinstance(found, HTMLResponse):
         return found
-    view = _view_of(*found)
     with _views_lock:
-        _views[key] = view
+        _views[key] = found
         while len(_views) > VIEW_CACHE_SIZE:
             _views.popitem(last=False)
-    return view
+    return found
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse, name="case_page")
@@ -250,9 +236,9 @@ def case_page(request: Request, case_id: str, version: int | None = None) -> HTM
         "latest": record.version == record.current_version,
         "version_line": line,
     }
-    if not isinstance(view.doc, Case):
+    if record.kind != "case":
         return render(request, "cases/aggregate.html", {**common, **view.context})
-    status = "Draft, not reviewed" if view.doc.status == "draft" else "Final"
+    status = "Draft, not reviewed" if record.status == "draft" else "Final"
     ctx = {**view.context, **common, "status_line": f"{status}. {line}"}
     return render(request, "cases/case.html", ctx)
 
