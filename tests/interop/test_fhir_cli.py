@@ -96,3 +96,24 @@ def test_an_earlier_version_exports_as_it_was(tmp_path):
     assert exported().value == 29
     refused = run("export", "--format", "csv", "--version", "1", "--db", store_url, check=False)
     assert refused.returncode == 1 and "--version needs a case id" in refused.stderr
+
+
+def test_validate_checks_bundles_beside_case_files_and_stores_nothing(tmp_path):
+    checked = json.loads(run("validate", str(SEED), str(FOREIGN), "--json").stdout)
+    assert [(c["id"], c["format"], c["valid"]) for c in checked] == [
+        ("seed-000-ph-pos-cart", "case file", True),
+        ("pt-4711", "FHIR Bundle", True),
+    ]
+    assert "ok " in run("validate", str(FOREIGN)).stdout
+    bad = json.loads(FOREIGN.read_text())
+    bad["entry"][8]["resource"]["medicationCodeableConcept"] = {"text": "Blinkyto"}
+    bad_file = tmp_path / "from-ehr.json"
+    bad_file.write_text(json.dumps(bad))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: [unclosed\n")
+    proc = run("validate", str(bad_file), str(broken), check=False)
+    assert proc.returncode == 1
+    # every problem of every file at once, each located
+    assert f"{bad_file}: entry[8] (MedicationAdministration ma-blina)" in proc.stderr
+    assert str(broken) in proc.stderr and proc.stdout == ""
+    assert not list(tmp_path.glob("*.sqlite"))

@@ -48,20 +48,37 @@ def _progress(total: int) -> Progress:
 
 @handles_errors
 def validate(files: Files, json_out: JsonOption = False) -> None:
-    """Check case files without storing anything; every problem is listed with file and line."""
-    loaded = api.validate_files(files)
+    """Check case files (YAML) and FHIR Bundles (JSON, told apart by content) without storing
+    anything; every problem of every file is listed with file and line (or Bundle entry)."""
+    from remission.interop.fhir import looks_like_bundle, read_bundle_file
+
+    bundles = [f for f in files if looks_like_bundle(f)]
+    problems: list[Problem] = []
+    checked: list[tuple[str, Document, str]] = []
+    try:
+        checked += [
+            (str(i.path), i.document, "case file")
+            for i in api.validate_files([f for f in files if f not in bundles])
+        ]
+    except InputError as exc:
+        problems.extend(exc.problems)
+    for path in bundles:
+        try:
+            checked.append((str(path), read_bundle_file(path), "FHIR Bundle"))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CaseFileError(problems)
     if json_out:
         print_json(
             [
-                {"file": str(i.path), "id": i.document.id, "kind": i.document.kind, "valid": True}
-                for i in loaded
+                {"file": f, "id": d.id, "kind": d.kind, "format": form, "valid": True}
+                for f, d, form in checked
             ]
         )
         return
-    for item in loaded:
-        out.print(
-            f"[green]ok[/] {item.path} ({item.document.kind} {item.document.id!r})", highlight=False
-        )
+    for source, doc, form in checked:
+        out.print(f"[green]ok[/] {source} ({form}: {doc.kind} {doc.id!r})", highlight=False)
 
 
 @handles_errors
