@@ -32,6 +32,7 @@ from remission.exceptions import (
     CaseFileError,
     CaseNotFoundError,
     DuplicateIdError,
+    InputError,
     Problem,
     RemissionError,
 )
@@ -44,6 +45,7 @@ from remission.store import ListRow, RecordIn, SaveResult, Store, StoredRecord, 
 __all__ = [
     "ImportOutcome",
     "ImportReport",
+    "RederiveReport",
     "current_user",
     "document_from_record",
     "document_schema",
@@ -56,6 +58,7 @@ __all__ = [
     "load_documents",
     "prepare_import",
     "record_for",
+    "rederive",
     "save_prepared",
     "summarize_document",
     "summary_json",
@@ -160,6 +163,75 @@ def import_documents(
     """Save already-validated documents (labelled by their source) in one transaction."""
     return _save_records(
         store, [(src, record_for(doc)) for src, doc in documents], author=author, reason=reason
+    )
+
+
+@dataclass(frozen=True)
+class RederiveReport:
+    """What :func:`rederive` found: the documents whose derived data (or normalised form) differ
+    from what is stored, those that still match, and those that no longer validate."""
+
+    changed: list[str]
+    unchanged: int
+    unreadable: list[Problem]
+    saved: bool
+
+
+def rederive(
+    store: Store,
+    *,
+    author: str | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> RederiveReport:
+    """Derive every current document's summary again with this version's rules, and save as a
+    new version each one whose summary (or document, as this version normalises it) differs.
+
+    Summaries are derived when a document is saved and kept for listing and search, so rules
+    that changed in a newer remission leave them stale until this is run. The versions say who
+    ran it and that nothing but derived data changed (reason ``derived again by remission
+    <version>``). Documents that no longer validate are listed and left as they are; all the
+    changes are saved in one transaction, refused as a whole if any of those documents was
+    saved meanwhile. ``dry_run`` saves nothing. ``progress(done, total)`` as documents are read.
+    """
+    from remission import __version__
+    from remission.store.engine import canonical_json
+
+    rows = {row.id: row for row in store.list(status=None)}
+    documents = list(store.documents(status=None))
+    changed: list[RecordIn] = []
+    unreadable: list[Problem] = []
+    unchanged = 0
+    for n, (doc_id, data) in enumerate(documents, 1):
+        row = rows.get(doc_id)
+        where = f"{doc_id} (version {row.version})" if row else doc_id
+        try:
+            doc = document_from_data(data, where=where)
+        except InputError as exc:
+            unreadable.extend(exc.problems)
+        else:
+            record = record_for(doc)
+            same = (
+                row is not None
+                and record.status == row.status
+                and canonical_json(record.summary) == canonical_json(row.summary)
+                and canonical_json(record.document) == canonical_json(data)
+            )
+            if same:
+                unchanged += 1
+            else:
+                changed.append(record)
+        if progress is not None:
+            progress(n, len(documents))
+    if changed and not dry_run:
+        store.save_many(
+            changed,
+            author=author or current_user(),
+            reason=f"derived again by remission {__version__}",
+            expected_versions={r.id: rows[r.id].version for r in changed if r.id in rows},
+        )
+    return RederiveReport(
+        [r.id for r in changed], unchanged, unreadable, saved=bool(changed) and not dry_run
     )
 
 

@@ -736,12 +736,60 @@ def _outcome_cell(outcome: dict) -> str:
     return f"{months:.1f} mo, {status}{precision}"
 
 
+@handles_errors
+def rederive(
+    db: DbOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would change; save nothing.")
+    ] = False,
+    author: Annotated[
+        str | None, typer.Option(help="Who runs it (default: REMISSION_USER or your login).")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Derive every stored document's summary again with this version's rules (after an
+    upgrade); each one that differs is saved as a new version, all in one transaction."""
+    with open_store(db) as store, _progress(store.count()) as bar:
+        task = bar.add_task("deriving", total=None)
+        report = api.rederive(
+            store,
+            author=author,
+            dry_run=dry_run,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if json_out:
+        print_json(
+            {
+                "changed": report.changed,
+                "unchanged": report.unchanged,
+                "unreadable": [str(p) for p in report.unreadable],
+                "saved": report.saved,
+            }
+        )
+    else:
+        verb = "would change" if dry_run else "changed (a new version each)"
+        for doc_id in report.changed:
+            out.print(
+                f"{'would change' if dry_run else 'changed'}  {doc_id}", highlight=False, markup=False
+            )
+        out.print(
+            f"{len(report.changed)} {verb}, {report.unchanged} already current, "
+            f"{len(report.unreadable)} unreadable",
+            highlight=False,
+        )
+        for line in [str(p) for p in report.unreadable]:
+            err.print(f"unreadable (left as it is): {line}", highlight=False, markup=False)
+    if report.unreadable:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     app.command("validate")(validate)
     app.command("import")(import_)
     app.command("list")(list_)
     app.command("show")(show)
     app.command("history")(history)
+    app.command("rederive")(rederive)
     app.command("export")(export)
     app.command("summary")(summary)
     app.command("schema")(schema)

@@ -175,16 +175,23 @@ class Store:
         return self._save([record], author=author, reason=reason, expected=expected)[0]
 
     def save_many(
-        self, records: Sequence[RecordIn], *, author: str, reason: str
+        self,
+        records: Sequence[RecordIn],
+        *,
+        author: str,
+        reason: str,
+        expected_versions: Mapping[str, int] | None = None,
     ) -> list[SaveResult]:
         """Save a batch in ONE transaction: all records are saved, or none is.
 
         Results come in the order of ``records``. A record identical to its current version
         (document, summary and status) creates no version (``unchanged=True``), so importing
         the same files twice is harmless. Ids must be unique within the batch
-        (:class:`DuplicateIdError` otherwise).
+        (:class:`DuplicateIdError` otherwise). ``expected_versions`` maps ids to the version
+        the change was made from: if any record has moved on, :class:`VersionConflictError` is
+        raised and nothing is saved.
         """
-        return self._save(records, author=author, reason=reason, expected=None)
+        return self._save(records, author=author, reason=reason, expected=expected_versions)
 
     def _save(
         self,
