@@ -104,13 +104,15 @@ def test_serve_refuses_to_start_without_an_admin(tmp_path: Path) -> None:
     assert "remission user add admin --role admin" in done.stderr
 
 
-def test_serve_runs_the_app_on_loopback(tmp_path: Path) -> None:
+@pytest.mark.parametrize("access_log", [True, False])
+def test_serve_runs_the_app_on_loopback(tmp_path: Path, access_log: bool) -> None:
     db = str(tmp_path / "s.sqlite")
     run("user", "add", "admin", "--role", "admin", "--password-stdin", "--db", db,
         input="admin-password-1\n")  # fmt: skip
     port = free_port()
+    flag = [] if access_log else ["--no-access-log"]
     server = subprocess.Popen(
-        [EXE, "serve", "--db", db, "--port", str(port)],
+        [EXE, "serve", "--db", db, "--port", str(port), *flag],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -136,3 +138,5 @@ def test_serve_runs_the_app_on_loopback(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    logged = server.stdout.read() if server.stdout else ""
+    assert ('"GET /api/cases HTTP/1.1" 200' in logged) is access_log, logged[-2000:]

@@ -187,6 +187,14 @@ def serve(
             help="Send the session cookie over HTTPS only (required behind an HTTPS proxy).",
         ),
     ] = False,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Print a line per request (method, path, status); sign-ins, changes and "
+            "refusals are kept in the store's audit log either way.",
+        ),
+    ] = True,
 ) -> None:
     """Run the web app (sign-in required; create an admin first with `remission user add`)."""
     import uvicorn
@@ -221,6 +229,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
         proxy_headers=False,
         server_header=False,
         # a worker busy with a long analysis (a cohort report of thousands of cases) on a
