@@ -175,6 +175,7 @@ class RederiveReport:
     unchanged: int
     unreadable: list[Problem]
     saved: bool
+    reports_refreshed: int = 0
 
 
 def rederive(
@@ -192,14 +193,19 @@ def rederive(
     ran it and that nothing but derived data changed (reason ``derived again by remission
     <version>``). Documents that no longer validate are listed and left as they are; all the
     changes are saved in one transaction, refused as a whole if any of those documents was
-    saved meanwhile. ``dry_run`` saves nothing. ``progress(done, total)`` as documents are read.
+    saved meanwhile. A case whose summary still matches but whose report data (the case page's)
+    was made by another remission version gets this version's in place, without a new version
+    (``reports_refreshed``). ``dry_run`` saves nothing. ``progress(done, total)`` as documents
+    are read.
     """
     from remission import __version__
     from remission.store.engine import canonical_json
 
     rows = {row.id: row for row in store.list(status=None)}
     documents = list(store.documents(status=None))
+    stored_reports = store.reports(status=None)
     changed: list[RecordIn] = []
+    refresh: dict[tuple[str, int], dict[str, Any]] = {}
     unreadable: list[Problem] = []
     unchanged = 0
     for n, (doc_id, data) in enumerate(documents, 1):
@@ -219,6 +225,9 @@ def rederive(
             )
             if same:
                 unchanged += 1
+                version, stored = stored_reports.get(doc_id, (None, None))
+                if version is not None and record.report is not None and stored != record.report:
+                    refresh[(doc_id, version)] = record.report
             else:
                 changed.append(record)
         if progress is not None:
@@ -230,8 +239,14 @@ def rederive(
             reason=f"derived again by remission {__version__}",
             expected_versions={r.id: rows[r.id].version for r in changed if r.id in rows},
         )
+    if refresh and not dry_run:
+        store.set_reports(refresh)
     return RederiveReport(
-        [r.id for r in changed], unchanged, unreadable, saved=bool(changed) and not dry_run
+        [r.id for r in changed],
+        unchanged,
+        unreadable,
+        saved=bool(changed) and not dry_run,
+        reports_refreshed=len(refresh),
     )
 
 

@@ -86,3 +86,21 @@ def test_a_save_meanwhile_refuses_the_whole_batch(store: Store) -> None:
             [api.record_for(doc)], author="c", reason="r", expected_versions={doc.id: 1}
         )
     assert len(store.history(doc.id)) == 2
+
+
+def test_case_page_data_of_another_version_is_refreshed_in_place(store_url: str) -> None:
+    record = api.record_for(load_file(ANNOTATED).document)
+    old = {**(record.report or {}), "stamp": "remission 0.0.9, report data 1"}
+    with Store(store_url) as store:
+        store.save(replace(record, report=old), author="old", reason="import")
+    dry = json.loads(run("rederive", "--dry-run", "--db", store_url, "--json").stdout)
+    assert dry["changed"] == [] and dry["reports_refreshed"] == 1
+    with Store(store_url) as store:
+        assert store.get(record.id).report == old
+    done = run("rederive", "--db", store_url)
+    assert "case page data of 1 current version(s) was derived again in place" in done.stdout
+    with Store(store_url) as store:
+        assert store.get(record.id).report == record.report
+        assert len(store.history(record.id)) == 1
+    again = json.loads(run("rederive", "--db", store_url, "--json").stdout)
+    assert again["reports_refreshed"] == 0

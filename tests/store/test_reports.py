@@ -56,3 +56,28 @@ def test_a_bad_report_is_refused_and_nothing_is_saved(
     with pytest.raises(StoreError, match=message):
         store.save(_with_report(make_record("pt-5"), report), author="a", reason="r")
     assert store.ids("case") == []
+
+
+def test_report_data_can_be_replaced_in_place_without_a_new_version(
+    store: Store, make_record: MakeRecord
+) -> None:
+    store.save(_with_report(make_record("pt-6", age=30), {"v": 1}), author="a", reason="r")
+    store.save(_with_report(make_record("pt-6", age=31), {"v": 2}), author="a", reason="r")
+    before = store.history("pt-6")
+    assert store.reports() == {"pt-6": (2, {"v": 2})}
+    assert store.set_reports({("pt-6", 1): {"v": "1b"}, ("pt-6", 2): {"v": "2b"}}) == 2
+    assert store.history("pt-6") == before  # no version, same authors and times
+    assert store.get("pt-6", 1).report == {"v": "1b"} and store.get("pt-6").report == {"v": "2b"}
+    assert store.get("pt-6").document == make_record("pt-6", age=31).document
+
+
+def test_replacing_report_data_refuses_what_is_not_json_and_changes_nothing(
+    store: Store, make_record: MakeRecord
+) -> None:
+    store.save(_with_report(make_record("pt-7"), {"v": 1}), author="a", reason="r")
+    with pytest.raises(StoreError, match="not JSON-serialisable"):
+        store.set_reports({("pt-7", 1): {"v": 2}, ("pt-8", 1): {"x": float("inf")}})
+    with pytest.raises(StoreError, match="must be a dict"):
+        store.set_reports({("pt-7", 1): ["v"]})  # type: ignore[dict-item]
+    assert store.get("pt-7").report == {"v": 1}
+    assert store.set_reports({}) == 0

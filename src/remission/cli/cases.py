@@ -764,6 +764,7 @@ def rederive(
                 "unchanged": report.unchanged,
                 "unreadable": [str(p) for p in report.unreadable],
                 "saved": report.saved,
+                "reports_refreshed": report.reports_refreshed,
             }
         )
     else:
@@ -777,6 +778,12 @@ def rederive(
             f"{len(report.unreadable)} unreadable",
             highlight=False,
         )
+        if report.reports_refreshed:
+            out.print(
+                f"case page data of {report.reports_refreshed} current version(s) "
+                f"{'would be' if dry_run else 'was'} derived again in place (no new version)",
+                highlight=False,
+            )
         for line in [str(p) for p in report.unreadable]:
             err.print(f"unreadable (left as it is): {line}", highlight=False, markup=False)
     if report.unreadable:

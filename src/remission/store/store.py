@@ -482,6 +482,65 @@ class Store:
         with self._read("list ids") as connection:
             return list(connection.execute(statement).scalars())
 
+    def reports(
+        self, kind: Kind | None = None, *, status: Status | None = None
+    ) -> dict[str, tuple[int, dict[str, Any] | None]]:
+        """The report data kept with the current version of every record: id -> (version,
+        report or None), in one query."""
+        statement = _filtered(
+            select(records.c.id, records.c.current_version, record_versions.c.report)
+            .join(record_versions, record_versions.c.id == records.c.id)
+            .where(record_versions.c.version == records.c.current_version),
+            kind,
+            status,
+            None,
+        )
+        with self._read("read report data") as connection:
+            return {row[0]: (row[1], row[2]) for row in connection.execute(statement)}
+
+    def set_reports(self, reports: Mapping[tuple[str, int], dict[str, Any]]) -> int:
+        """Replace the report data kept with existing versions, keyed by (id, version), in one
+        transaction; returns how many versions were updated.
+
+        Report data is derived from the version's document (see :class:`RecordIn`), so this
+        makes no new version and leaves document, summary, author and time as they were; it is
+        for data derived again by a newer remission. Each report must be a JSON-able dict.
+        """
+        rows = []
+        for (rid, version), report in reports.items():
+            if not isinstance(report, dict):
+                raise StoreError(
+                    f"the report of {rid!r} version {version} must be a dict, "
+                    f"not {type(report).__name__} (nothing was saved)"
+                )
+            try:
+                canonical_json(report)
+            except (TypeError, ValueError) as e:
+                raise StoreError(
+                    f"the report of {rid!r} version {version} is not JSON-serialisable ({e}); "
+                    "nothing was saved"
+                ) from e
+            rows.append({"b_id": rid, "b_version": version, "report": report})
+        if not rows:
+            return 0
+        self._check_open()
+        statement = (
+            update(record_versions)
+            .where(
+                and_(
+                    record_versions.c.id == bindparam("b_id"),
+                    record_versions.c.version == bindparam("b_version"),
+                )
+            )
+            .values(report=bindparam("report"))
+        )
+        what = f"could not save report data to the store {self._shown}"
+        with database_errors(what, self._shown), self._engine.connect() as connection:
+            connection.execution_options(sqlite_begin="IMMEDIATE")
+            with connection.begin():
+                result = connection.execute(statement, rows)
+        return int(result.rowcount)
+
     def existing(self, ids: Iterable[str]) -> set[str]:
         """Which of ``ids`` are in the store (e.g. to tell new from updated before an import)."""
         wanted = list(dict.fromkeys(ids))
