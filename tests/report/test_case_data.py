@@ -87,3 +87,14 @@ def test_deriving_the_data_needs_no_plotting_or_fitting_library():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_keys_the_page_relies_on_are_exactly_those_derived():
+    from remission.report.case_data import REPORT_KEYS, report_is_current
+
+    data = case_report_data(_cases()[0])
+    assert set(data) == REPORT_KEYS
+    assert report_is_current(data)
+    assert not report_is_current({k: v for k, v in data.items() if k != "episodes"})
+    assert not report_is_current({**data, "stamp": "remission 0.0.1, report data 1"})
+    assert not report_is_current(None) and not report_is_current(["stamp"])

@@ -58,3 +58,12 @@ def test_data_of_another_version_or_none_at_all_is_derived_again(
     page = web.client("viewer").get(f"/cases/{case_id}")
     assert page.status_code == 200
     assert "stale line" not in page.text and str(escape(derived_line)) in page.text
+
+
+def test_damaged_stored_data_is_derived_again_rather_than_failing(web: Web) -> None:
+    report = case_report_data(load_file(EXAMPLE).document.model_copy(update={"id": "pt-page-9"}))
+    damaged = {k: v for k, v in report.items() if k != "outcomes"}
+    derived_line = _save(web, "pt-page-9", {**damaged, "patient_line": "damaged line"})
+    page = web.client("viewer").get("/cases/pt-page-9")
+    assert page.status_code == 200
+    assert "damaged line" not in page.text and str(escape(derived_line)) in page.text

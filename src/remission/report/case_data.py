@@ -26,7 +26,14 @@ from remission.rules import (
     summarize,
 )
 
-__all__ = ["OUTCOME_DEFINITIONS", "REPORT_DATA_FORMAT", "case_report_data", "report_stamp"]
+__all__ = [
+    "OUTCOME_DEFINITIONS",
+    "REPORT_DATA_FORMAT",
+    "REPORT_KEYS",
+    "case_report_data",
+    "report_is_current",
+    "report_stamp",
+]
 
 
 #: One-line definitions shown beside each endpoint (full rules: docs/rules.md, "Outcome intervals").
@@ -142,6 +149,27 @@ def report_stamp() -> str:
     from remission import __version__
 
     return f"remission {__version__}, report data {REPORT_DATA_FORMAT}"
+
+
+#: The keys :func:`case_report_data` gives (what the case page reads).
+REPORT_KEYS = frozenset(
+    {
+        "stamp", "case_id", "case_status", "has_extraction", "source", "case_notes",
+        "patient_line", "diagnosis_line", "index_line", "summary_rows", "timeline_notes",
+        "timeline_anchor", "events", "episodes", "assessment_count", "stated_toxicities",
+        "responses", "has_burden", "outcomes", "series", "has_labs", "notes",
+    }
+)  # fmt: skip
+
+
+def report_is_current(report: object) -> bool:
+    """Whether stored report data can be shown as it is: made by this remission version, in
+    this format, with every key (anything else is derived again from the document)."""
+    return (
+        isinstance(report, dict)
+        and report.get("stamp") == report_stamp()
+        and REPORT_KEYS.issubset(report)
+    )
 
 
 def _has_labs(case: Case) -> bool:

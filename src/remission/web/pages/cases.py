@@ -17,7 +17,7 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,7 +26,7 @@ from remission.api import export_document, summarize_document
 from remission.exceptions import CaseNotFoundError
 from remission.kinetics.from_case import car_t_series
 from remission.model import Case
-from remission.report.case_data import case_report_data, report_stamp
+from remission.report.case_data import case_report_data, report_is_current
 from remission.report.case_report import kinetics_panels, render_case_report
 from remission.search import search_cases
 from remission.store import StoredRecord, VersionInfo
@@ -170,9 +170,8 @@ VIEW_CACHE_SIZE = 256
 def _view_of(request: Request, record: StoredRecord) -> _CaseView | HTMLResponse:
     """The page context of a stored version: the report data saved with it when it is of this
     remission version (nothing to derive or even validate), else derived from the document."""
-    report = record.report
-    if record.kind == "case" and isinstance(report, dict) and report.get("stamp") == report_stamp():
-        return _CaseView(record, report)
+    if record.kind == "case" and report_is_current(record.report):
+        return _CaseView(record, cast(dict[str, Any], record.report))
     doc = document_of(request, record)
     if isinstance(doc, HTMLResponse):
         return doc
